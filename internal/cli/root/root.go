@@ -1,0 +1,106 @@
+// Package root assembles the tenantctl command tree, parses the global flags
+// and maps errors to exit codes.
+package root
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tenantstack/tenantstack/internal/cli/cmdutil"
+	"github.com/tenantstack/tenantstack/internal/output"
+	"github.com/tenantstack/tenantstack/internal/version"
+)
+
+// Main runs tenantctl with args and returns the process exit code.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	ios := cmdutil.System()
+	cmd := NewCmdRoot(cmdutil.NewFactory(ios))
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err != nil {
+		fmt.Fprintf(ios.ErrOut, "error: %v\n", err)
+	}
+	return cmdutil.ExitCode(err)
+}
+
+// NewCmdRoot returns the tenantctl command with every verb attached.
+func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
+	var (
+		format  string
+		timeout time.Duration
+		cancel  context.CancelFunc = func() {}
+	)
+	cmd := &cobra.Command{
+		Use:   "tenantctl",
+		Short: "Onboard and operate the tenants of a tenantstack platform",
+		Long: `tenantctl onboards, changes, suspends and offboards the tenants of a
+tenantstack platform, one small Pulumi stack per tenant, and runs a local
+platform of real services for development and tests.
+
+All state lives under TENANTSTACK_HOME (default ~/.tenantstack).`,
+		Version:       version.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(c *cobra.Command, _ []string) error {
+			ff, err := output.ParseFormat(format)
+			if err != nil {
+				return &cmdutil.UsageError{Err: err}
+			}
+			f.Format = func() output.Format { return ff }
+			if timeout < 0 {
+				return cmdutil.Usagef("--timeout must not be negative")
+			}
+			if timeout > 0 {
+				var ctx context.Context
+				ctx, cancel = context.WithTimeout(c.Context(), timeout)
+				c.SetContext(ctx)
+			}
+			return nil
+		},
+		PersistentPostRun: func(*cobra.Command, []string) { cancel() },
+	}
+	cmd.SetIn(f.IO.In)
+	cmd.SetOut(f.IO.Out)
+	cmd.SetErr(f.IO.ErrOut)
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &cmdutil.UsageError{Err: err}
+	})
+	cmd.PersistentFlags().StringVarP(&format, "output", "o", "table", "output format: table, json or yaml")
+	cmd.PersistentFlags().DurationVar(&timeout, "timeout", 0, "give up after this long, e.g. 5m (0: no limit)")
+	cmd.SetVersionTemplate("tenantctl {{.Version}}\n")
+
+	for _, add := range verbs {
+		cmd.AddCommand(add(f))
+	}
+	cmd.AddCommand(newCmdVersion(f))
+	return cmd
+}
+
+// verbs lists the constructors of the top-level verbs, in help order.
+var verbs []func(*cmdutil.Factory) *cobra.Command
+
+func newCmdVersion(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the tenantctl version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			v := struct {
+				Version         string `json:"version"`
+				ProviderVersion string `json:"provider_version"`
+			}{version.Version, version.ProviderVersion}
+			return f.Printer().Print(v, []string{"VERSION", "PROVIDER"}, [][]string{{v.Version, v.ProviderVersion}})
+		},
+	}
+}
+
+// IsTimeout reports whether err came from the global --timeout.
+func IsTimeout(err error) bool { return errors.Is(err, context.DeadlineExceeded) }

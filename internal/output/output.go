@@ -1,0 +1,98 @@
+// Package output prints command results: an aligned table on a terminal,
+// tab-separated values otherwise, or JSON or YAML when asked. Results go to
+// stdout; progress and status go to stderr and never through this package.
+package output
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Format is one of the values of the global -o flag.
+type Format string
+
+// The formats tenantctl prints.
+const (
+	Table Format = "table"
+	JSON  Format = "json"
+	YAML  Format = "yaml"
+)
+
+// ParseFormat checks the value of -o.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case Table, JSON, YAML:
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown output format %q; use one of table, json, yaml", s)
+}
+
+// IsTerminal reports whether w is a character device, such as a terminal.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// Printer writes results in one format.
+type Printer struct {
+	Out      io.Writer
+	Format   Format
+	Terminal bool // aligned columns with a header; otherwise tab-separated rows
+}
+
+// Print writes v as JSON or YAML, or, for the table format, the rows that
+// toRows makes of it with the given header.
+func (p Printer) Print(v any, header []string, rows [][]string) error {
+	switch p.Format {
+	case JSON:
+		enc := json.NewEncoder(p.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	case YAML:
+		// Round-trip through JSON so YAML keys follow the json tags.
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		var generic any
+		if err := yaml.Unmarshal(b, &generic); err != nil {
+			return err
+		}
+		enc := yaml.NewEncoder(p.Out)
+		enc.SetIndent(2)
+		if err := enc.Encode(generic); err != nil {
+			return err
+		}
+		return enc.Close()
+	}
+	return p.Table(header, rows)
+}
+
+// Table writes rows, aligned under header on a terminal, and as
+// tab-separated values without a header otherwise, for scripts.
+func (p Printer) Table(header []string, rows [][]string) error {
+	if !p.Terminal {
+		for _, r := range rows {
+			if _, err := fmt.Fprintln(p.Out, strings.Join(r, "\t")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(p.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
