@@ -1,0 +1,105 @@
+// Package engine prepares the Pulumi engine for tenantctl: the offline
+// environment (no update check, no plugin downloads), the state backend and
+// secrets passphrase under TENANTSTACK_HOME, the plugins registered from the
+// toolchain, and Automation API workspaces over them.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"github.com/tenantstack/tenantstack/internal/home"
+	"github.com/tenantstack/tenantstack/internal/toolchain"
+)
+
+// Engine is the Pulumi configuration shared by every stack tenantctl runs.
+type Engine struct {
+	// Home is TENANTSTACK_HOME.
+	Home string
+	// BackendURL is where stack state lives: file://$TENANTSTACK_HOME/state
+	// unless --backend names another Pulumi backend.
+	BackendURL string
+	// Env is the environment every Pulumi command runs with.
+	Env map[string]string
+	// Command is the Pulumi CLI the Automation API drives.
+	Command auto.PulumiCommand
+}
+
+// New returns the engine for the given home, creating its directories and
+// passphrase on first use. backendURL may be empty for the default.
+func New(homeDir, backendURL string) (*Engine, error) {
+	stateDir := filepath.Join(homeDir, "state")
+	pulumiHome := filepath.Join(homeDir, "pulumi")
+	for _, d := range []string{stateDir, pulumiHome} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	if backendURL == "" {
+		backendURL = "file://" + stateDir
+	}
+	pass, err := home.Passphrase(homeDir)
+	if err != nil {
+		return nil, fmt.Errorf("reading the secrets passphrase: %w", err)
+	}
+	pulumiPath, err := toolchain.Lookup("pulumi")
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{
+		"PULUMI_HOME":                                 pulumiHome,
+		"PULUMI_BACKEND_URL":                          backendURL,
+		"PULUMI_CONFIG_PASSPHRASE":                    pass,
+		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
+		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+		"PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK":    "true",
+		// Plugins and the language host are found on PATH (ambient).
+		"PATH": searchPath(filepath.Dir(pulumiPath)),
+	}
+	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: cliRoot(pulumiPath), SkipVersionCheck: true})
+	if err != nil {
+		return nil, fmt.Errorf("using the Pulumi CLI at %s: %w", pulumiPath, err)
+	}
+	return &Engine{Home: homeDir, BackendURL: backendURL, Env: env, Command: cmd}, nil
+}
+
+// cliRoot returns the directory whose bin/ holds pulumi, as the Automation
+// API wants it.
+func cliRoot(pulumiPath string) string {
+	dir := filepath.Dir(pulumiPath)
+	if filepath.Base(dir) == "bin" {
+		return filepath.Dir(dir)
+	}
+	return ""
+}
+
+// searchPath puts the toolchain directories before the inherited PATH, so
+// the engine finds our plugins first.
+func searchPath(extra ...string) string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, d := range append(append(toolchain.Dirs(), extra...), filepath.SplitList(os.Getenv("PATH"))...) {
+		if d != "" && !seen[d] {
+			seen[d] = true
+			parts = append(parts, d)
+		}
+	}
+	return strings.Join(parts, string(os.PathListSeparator))
+}
+
+// Workspace returns an Automation API option set for a stack of project in
+// its own work directory, so that stacks never share a workspace lock.
+func (e *Engine) Workspace(workDir string) []auto.LocalWorkspaceOption {
+	return []auto.LocalWorkspaceOption{
+		auto.WorkDir(workDir),
+		auto.PulumiHome(e.Env["PULUMI_HOME"]),
+		auto.EnvVars(e.Env),
+		auto.Pulumi(e.Command),
+		auto.SecretsProvider("passphrase"),
+	}
+}
