@@ -3,11 +3,13 @@
 package cmdutil
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 
+	"github.com/tenantstack/tenantstack/internal/fleet"
 	"github.com/tenantstack/tenantstack/internal/home"
 	"github.com/tenantstack/tenantstack/internal/output"
 )
@@ -40,6 +42,10 @@ type Factory struct {
 	Format func() output.Format
 	// HomeDir returns TENANTSTACK_HOME, resolved.
 	HomeDir func() (string, error)
+	// Fleet returns the tenant service for the backend chosen with the
+	// global --backend flag. It is created on first use, so verbs that do
+	// not need Pulumi (dev, version, completion) never touch it.
+	Fleet func() (*fleet.Service, error)
 }
 
 // NewFactory returns a Factory over the given streams with the default
@@ -65,6 +71,7 @@ const (
 	ExitNotFound  = 3 // the named tenant or platform does not exist
 	ExitConflict  = 4 // it already exists, or another operation holds it
 	ExitCancelled = 5 // refused at a prompt, or --timeout reached
+	ExitIsolation = 6 // verify found one tenant's data reachable by another
 )
 
 // UsageError reports bad input. Nothing was changed.
@@ -94,14 +101,16 @@ func ExitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), errors.Is(err, fleet.ErrInvalid):
 		return ExitUsage
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, fleet.ErrNotFound), errors.Is(err, fleet.ErrNoPlatform):
 		return ExitNotFound
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, ErrConflict), errors.Is(err, fleet.ErrExists):
 		return ExitConflict
-	case errors.Is(err, ErrCancelled):
+	case errors.Is(err, ErrCancelled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return ExitCancelled
+	case errors.Is(err, fleet.ErrIsolation):
+		return ExitIsolation
 	}
 	return ExitError
 }
