@@ -11,14 +11,14 @@ import (
 // Service operates the tenants of one platform through the Pulumi engine.
 type Service struct {
 	eng *engine.Engine
-	// PlatformStack is the fully qualified platform stack the tenant stacks
-	// reference, e.g. organization/tenantstack/local.
-	PlatformStack string
+	// Platform names the platform stack (environment) the tenants belong
+	// to, e.g. "local"; tenant stacks reference its outputs.
+	Platform string
 }
 
-// NewService returns a Service over eng.
-func NewService(eng *engine.Engine, platformStack string) *Service {
-	return &Service{eng: eng, PlatformStack: platformStack}
+// NewService returns a Service over eng for the given platform.
+func NewService(eng *engine.Engine, platform string) *Service {
+	return &Service{eng: eng, Platform: platform}
 }
 
 var errTODO = fmt.Errorf("not implemented yet")

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tenantstack/tenantstack/internal/cli/cmdutil"
+	"github.com/tenantstack/tenantstack/internal/engine"
+	"github.com/tenantstack/tenantstack/internal/fleet"
 	"github.com/tenantstack/tenantstack/internal/output"
 	"github.com/tenantstack/tenantstack/internal/version"
 )
@@ -34,9 +37,11 @@ func Main(args []string) int {
 // NewCmdRoot returns the tenantctl command with every verb attached.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	var (
-		format  string
-		timeout time.Duration
-		cancel  context.CancelFunc = func() {}
+		format   string
+		backend  string
+		platform string
+		timeout  time.Duration
+		cancel   context.CancelFunc = func() {}
 	)
 	cmd := &cobra.Command{
 		Use:   "tenantctl",
@@ -75,6 +80,26 @@ All state lives under TENANTSTACK_HOME (default ~/.tenantstack).`,
 	})
 	cmd.PersistentFlags().StringVarP(&format, "output", "o", "table", "output format: table, json or yaml")
 	cmd.PersistentFlags().DurationVar(&timeout, "timeout", 0, "give up after this long, e.g. 5m (0: no limit)")
+	cmd.PersistentFlags().StringVar(&backend, "backend", os.Getenv("TENANTSTACK_BACKEND"),
+		"Pulumi backend URL for stack state (default file://$TENANTSTACK_HOME/state; env TENANTSTACK_BACKEND)")
+	cmd.PersistentFlags().StringVar(&platform, "platform", envOr("TENANTSTACK_PLATFORM", "local"),
+		"the platform stack (environment) tenants belong to (env TENANTSTACK_PLATFORM)")
+	var svc *fleet.Service
+	f.Fleet = func() (*fleet.Service, error) {
+		if svc != nil {
+			return svc, nil
+		}
+		dir, err := f.HomeDir()
+		if err != nil {
+			return nil, err
+		}
+		eng, err := engine.New(dir, backend)
+		if err != nil {
+			return nil, err
+		}
+		svc = fleet.NewService(eng, platform)
+		return svc, nil
+	}
 	cmd.SetVersionTemplate("tenantctl {{.Version}}\n")
 
 	for _, add := range verbs {
@@ -100,6 +125,13 @@ func newCmdVersion(f *cmdutil.Factory) *cobra.Command {
 			return f.Printer().Print(v, []string{"VERSION", "PROVIDER"}, [][]string{{v.Version, v.ProviderVersion}})
 		},
 	}
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
 }
 
 // IsTimeout reports whether err came from the global --timeout.
