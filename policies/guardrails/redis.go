@@ -1,0 +1,91 @@
+package guardrails
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+)
+
+// keylessCommands run without naming a key, so a key pattern cannot confine
+// them to the tenant's prefix.
+var keylessCommands = []string{"keys", "scan", "randomkey", "dbsize", "flushall", "flushdb", "select", "move"}
+
+// RedisACLScoped confines a tenant's Redis ACL user (one without
+// allowPrivileged: true) to its own keys, channels and an explicit command
+// allowlist: no pattern matching every key or channel, no +@all, and none of
+// the administrative or key-less commands.
+func RedisACLScoped(r Resource) []string {
+	if r.Type != TypeRedisACLUser || isTrue(r.Props.Get("allowPrivileged")) {
+		return nil
+	}
+	name := displayName(r, "username")
+	var msgs []string
+	for _, p := range stringList(r.Props.Get("keyPatterns")) {
+		if matchesAllKeys(p) {
+			msgs = append(msgs, fmt.Sprintf(
+				"Redis ACL user %q has key pattern %q, which matches every tenant's keys; restrict keyPatterns "+
+					"to the tenant's prefix (for example \"~t:<tenant>:*\")",
+				name, p))
+		}
+	}
+	for _, p := range stringList(r.Props.Get("channelPatterns")) {
+		switch strings.ToLower(p) {
+		case "&*", "*", "allchannels":
+			msgs = append(msgs, fmt.Sprintf(
+				"Redis ACL user %q has channel pattern %q, which matches every tenant's Pub/Sub channels; restrict "+
+					"channelPatterns to the tenant's prefix (for example \"&t:<tenant>:*\")",
+				name, p))
+		}
+	}
+	for _, c := range commandTokens(r.Props.Get("commands")) {
+		switch lc := strings.ToLower(c); {
+		case lc == "+@all" || lc == "@all" || lc == "allcommands":
+			msgs = append(msgs, fmt.Sprintf(
+				"Redis ACL user %q allows %q, which grants every command (FLUSHALL, CONFIG and ACL among them); "+
+					"start commands from \"-@all\" and add an explicit allowlist",
+				name, c))
+		case lc == "+@admin" || lc == "+@dangerous":
+			msgs = append(msgs, fmt.Sprintf(
+				"Redis ACL user %q allows %q, which includes administrative commands that act on the whole "+
+					"server; remove it from commands",
+				name, c))
+		case strings.HasPrefix(lc, "+") && isKeyless(lc[1:]):
+			msgs = append(msgs, fmt.Sprintf(
+				"Redis ACL user %q allows %q, a command that names no key and so is not confined to the tenant's "+
+					"prefix; remove it from commands",
+				name, c))
+		}
+	}
+	return msgs
+}
+
+// matchesAllKeys reports whether an ACL key pattern matches every key:
+// allkeys, or "*" after an optional %R/%W/%RW permission and the "~" prefix.
+func matchesAllKeys(p string) bool {
+	lp := strings.ToLower(p)
+	if lp == "allkeys" {
+		return true
+	}
+	if strings.HasPrefix(lp, "%") {
+		i := strings.Index(lp, "~")
+		if i < 0 {
+			return false
+		}
+		lp = lp[i:]
+	}
+	return strings.TrimPrefix(lp, "~") == "*"
+}
+
+// commandTokens splits commands, one string or a list, into ACL rules such as
+// "+get" or "-@all".
+func commandTokens(v property.Value) []string {
+	var out []string
+	for _, s := range stringList(v) {
+		out = append(out, strings.Fields(s)...)
+	}
+	return out
+}
+
+func isKeyless(cmd string) bool { return slices.Contains(keylessCommands, cmd) }
