@@ -5,8 +5,6 @@ package policies
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/tenantstack/tenantstack/internal/engine"
 	"github.com/tenantstack/tenantstack/internal/toolchain"
 )
 
@@ -30,41 +29,24 @@ func tool(t *testing.T, name string) string {
 	return p
 }
 
-// previewWithPack previews the inline program as a fresh stack in an offline
-// file backend, with the pack, and returns the preview's output and error.
-// providers are the plugin binaries the program needs; their directories go
-// on PATH, where the engine finds them as ambient plugins.
+// previewWithPack previews the inline program as a fresh stack with the pack,
+// in an engine of its own (offline, file backend under a temporary home), and
+// returns the preview's output and error. providers are the plugins the
+// program needs: the engine finds them on its PATH as ambient plugins, which
+// tool checks first so a missing one fails with how to build it.
 func previewWithPack(t *testing.T, program pulumi.RunFunc, providers ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-
-	pulumiBin := tool(t, "pulumi")
-	if filepath.Base(filepath.Dir(pulumiBin)) != "bin" {
-		t.Fatalf("the Pulumi CLI at %s is not in a bin directory, which the Automation API needs", pulumiBin)
-	}
-	cli, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: filepath.Dir(filepath.Dir(pulumiBin))})
-	if err != nil {
-		t.Fatalf("using the Pulumi CLI at %s: %v", pulumiBin, err)
-	}
-	path := []string{filepath.Dir(pulumiBin)}
 	for _, p := range providers {
-		path = append(path, filepath.Dir(p))
+		tool(t, p)
 	}
-	path = append(path, os.Getenv("PATH"))
-
-	home, state := t.TempDir(), t.TempDir()
-	stack, err := auto.UpsertStackInlineSource(ctx, "policy-"+strings.ToLower(random.UniqueID()), "guardrails-test", program,
-		auto.Pulumi(cli),
-		auto.PulumiHome(home),
-		auto.EnvVars(map[string]string{
-			"PULUMI_HOME":                                 home,
-			"PULUMI_BACKEND_URL":                          "file://" + state,
-			"PULUMI_CONFIG_PASSPHRASE":                    "x",
-			"PULUMI_SKIP_UPDATE_CHECK":                    "true",
-			"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-			"PATH": strings.Join(path, string(os.PathListSeparator)),
-		}))
+	eng, err := engine.New(t.TempDir(), "")
+	if err != nil {
+		t.Fatalf("preparing the Pulumi engine: %v", err)
+	}
+	stack, err := auto.UpsertStackInlineSource(ctx, "policy-"+strings.ToLower(random.UniqueID()), "guardrails-test",
+		program, eng.Workspace(t.TempDir())...)
 	if err != nil {
 		t.Fatalf("creating the stack: %v", err)
 	}
@@ -208,9 +190,8 @@ func TestPreviewWithGuardrails(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			kubernetes := tool(t, "pulumi-resource-kubernetes")
 			ns := "tenant-" + strings.ToLower(random.UniqueID())
-			out, err := previewWithPack(t, renderProgram(t.TempDir(), tt.objs(ns)...), kubernetes)
+			out, err := previewWithPack(t, renderProgram(t.TempDir(), tt.objs(ns)...), "pulumi-resource-kubernetes")
 			checkPreview(t, err, out, tt.wantErr, tt.messages, ns)
 		})
 	}
@@ -220,7 +201,6 @@ func TestPreviewWithGuardrails(t *testing.T) {
 // provider's resources that its Check accepts but the pack refuses.
 func TestPreviewRefusesUnsafeDatabaseObjects(t *testing.T) {
 	t.Parallel()
-	provider := tool(t, "pulumi-resource-tenantstack")
 	id := strings.ToLower(random.UniqueID())
 	role := "t_" + id
 	program := func(ctx *pulumi.Context) error {
@@ -234,7 +214,7 @@ func TestPreviewRefusesUnsafeDatabaseObjects(t *testing.T) {
 			"password": pulumi.ToSecret(pulumi.String("correct-horse-battery-staple")),
 		}, &r)
 	}
-	out, err := previewWithPack(t, program, provider)
+	out, err := previewWithPack(t, program, "pulumi-resource-tenantstack")
 	checkPreview(t, err, out, true, func(string) []string {
 		return []string{
 			`Postgres role "` + role + `" is a tenant login role and must not set createDb: true`,
