@@ -1,0 +1,320 @@
+package fleet
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tenantstack/tenantstack/components/tenant"
+	"github.com/tenantstack/tenantstack/internal/toolchain"
+)
+
+// Delete offboards a tenant: it exports the tenant's data to exportDir if
+// set, removes the tenant's rows from the shared tables, destroys its stack,
+// and checks that nothing of the tenant is left. A delete that was
+// interrupted is finished by running it again.
+func (s *Service) Delete(ctx context.Context, name, exportDir string, progress io.Writer) (*DeleteReport, error) {
+	if err := validateName(name); err != nil {
+		return nil, err
+	}
+	st, err := s.selectStack(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := readState(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	plat, err := s.platform(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep := &DeleteReport{Tenant: name, Removed: []string{}, Leftovers: []string{}}
+	tier := ""
+	if cur != nil {
+		tier = cur.Spec.Tier
+	}
+	if exportDir != "" {
+		if cur == nil {
+			return nil, fmt.Errorf("%w: tenant %q was never completely created, so there is no data to export; delete it without --export", ErrInvalid, name)
+		}
+		dir, err := exportTenant(ctx, plat, cur.Credentials, exportDir, progress)
+		if err != nil {
+			return nil, fmt.Errorf("exporting tenant %q failed, nothing was deleted: %w", name, err)
+		}
+		rep.ExportedTo = dir
+	}
+	n, err := deleteSharedRows(ctx, plat, name)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		rep.Removed = append(rep.Removed, fmt.Sprintf("%d rows in shared tables", n))
+	}
+	if err := s.destroy(ctx, st, name, progress); err != nil {
+		return nil, err
+	}
+	rep.Removed = append(rep.Removed, "stack "+s.stackName(name))
+	left, err := leftovers(ctx, plat, name, tier)
+	if err != nil {
+		return nil, fmt.Errorf("checking that nothing of tenant %q is left: %w", name, err)
+	}
+	rep.Leftovers = left
+	if len(left) > 0 {
+		return rep, fmt.Errorf("tenant %q was deleted but these are left: %s; run the delete again", name, strings.Join(left, ", "))
+	}
+	return rep, nil
+}
+
+// sharedTables lists the tables in schema app that carry a tenant_id
+// column, except the registry, which the stack owns.
+const sharedTables = `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
+	WHERE n.nspname = 'app' AND c.relkind IN ('r', 'p') AND c.relname <> 'tenants' ORDER BY 1`
+
+func deleteSharedRows(ctx context.Context, p *Platform, id string) (int64, error) {
+	conn, err := pgx.Connect(ctx, p.PostgresAdminURL)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	tables, err := queryStrings(ctx, conn, sharedTables)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, t := range tables {
+		// t is quoted by quote_ident above; the value is a bind parameter.
+		tag, err := conn.Exec(ctx, "DELETE FROM "+t+" WHERE tenant_id = $1", id)
+		if err != nil {
+			return n, fmt.Errorf("removing the rows of %q from %s: %w", id, t, err)
+		}
+		n += tag.RowsAffected()
+	}
+	return n, nil
+}
+
+func queryStrings(ctx context.Context, conn *pgx.Conn, sql string, args ...any) ([]string, error) {
+	rows, err := conn.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// leftovers returns what still exists of the tenant after its stack was
+// destroyed. The namespace is given time to finish terminating.
+func leftovers(ctx context.Context, p *Platform, id, tier string) ([]string, error) {
+	var left []string
+	conn, err := pgx.Connect(ctx, p.PostgresAdminURL)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(ctx)
+	checks := []struct{ what, sql string }{
+		{"role " + tenant.RoleName(id), `SELECT rolname::text FROM pg_roles WHERE rolname IN ($1, $2)`},
+		{"registry row", `SELECT tenant_id FROM app.tenants WHERE tenant_id = $3`},
+		{"schema " + tenant.SchemaName(id), `SELECT nspname::text FROM pg_namespace WHERE nspname = $4`},
+		{"database " + tenant.DatabaseName(id), `SELECT datname::text FROM pg_database WHERE datname = $5`},
+	}
+	for _, c := range checks {
+		found, err := queryStrings(ctx, conn, c.sql, tenant.RoleName(id), tenant.OwnerRoleName(id), id, tenant.SchemaName(id), tenant.DatabaseName(id))
+		if err != nil {
+			return nil, err
+		}
+		if len(found) > 0 {
+			left = append(left, c.what)
+		}
+	}
+	tables, err := queryStrings(ctx, conn, sharedTables)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tables {
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+t+" WHERE tenant_id = $1", id).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			left = append(left, fmt.Sprintf("%d rows in %s", n, t))
+		}
+	}
+	rdb, err := redisAdmin(p)
+	if err != nil {
+		return nil, err
+	}
+	defer rdb.Close()
+	users, err := rdb.Do(ctx, "ACL", "USERS").StringSlice()
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		if u == tenant.RedisUsername(id) {
+			left = append(left, "redis ACL user "+u)
+		}
+	}
+	if keys, _, err := rdb.Scan(ctx, 0, tenant.KeyPrefix(id)+"*", 1000).Result(); err == nil && len(keys) > 0 {
+		// Keys are data the tenant wrote; they go with the tenant.
+		if err := rdb.Del(ctx, keys...).Err(); err != nil {
+			left = append(left, fmt.Sprintf("%d redis keys", len(keys)))
+		}
+	}
+	gone, err := namespaceGone(ctx, p.Kubeconfig, tenant.Namespace(id), 90*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	if !gone {
+		left = append(left, "namespace "+tenant.Namespace(id))
+	}
+	return left, nil
+}
+
+// namespaceGone waits up to wait for the namespace to finish terminating.
+func namespaceGone(ctx context.Context, kubeconfig, ns string, wait time.Duration) (bool, error) {
+	kubectl, err := toolchain.Lookup("kubectl")
+	if err != nil {
+		return false, err
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		out, err := exec.CommandContext(ctx, kubectl, "--kubeconfig", kubeconfig, "get", "namespace", ns,
+			"--ignore-not-found", "-o", "name").CombinedOutput()
+		if err != nil {
+			return false, fmt.Errorf("kubectl get namespace %s: %v: %s", ns, err, out)
+		}
+		if strings.TrimSpace(string(out)) == "" {
+			return true, nil
+		}
+		if time.Now().After(deadline) {
+			return false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// exportTenant writes the tenant's data under dir/<tenant>-<time>/: its
+// schema or database as a pg_dump, or its rows of the shared tables as CSV,
+// and its Redis keys as JSON lines of DUMP payloads.
+func exportTenant(ctx context.Context, p *Platform, c Credentials, dir string, progress io.Writer) (string, error) {
+	out := filepath.Join(dir, c.Tenant+"-"+time.Now().UTC().Format("20060102T150405Z"))
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return "", err
+	}
+	switch tenant.Tier(c.Tier) {
+	case tenant.TierSchema:
+		if err := pgDump(ctx, p.PostgresAdminURL, "", filepath.Join(out, "schema.sql"), "--schema", c.Postgres.Schema); err != nil {
+			return "", err
+		}
+	case tenant.TierDatabase:
+		if err := pgDump(ctx, p.PostgresAdminURL, c.Postgres.Database, filepath.Join(out, "database.sql")); err != nil {
+			return "", err
+		}
+	default:
+		if err := exportSharedRows(ctx, p, c.Tenant, out); err != nil {
+			return "", err
+		}
+	}
+	if err := exportRedis(ctx, p, c.Redis.KeyPrefix, filepath.Join(out, "redis.jsonl")); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(progress, "%s: exported to %s\n", c.Tenant, out)
+	return out, nil
+}
+
+func pgDump(ctx context.Context, adminURL, database, file string, args ...string) error {
+	bin := "/usr/lib/postgresql/15/bin/pg_dump"
+	if _, err := os.Stat(bin); err != nil {
+		if bin, err = exec.LookPath("pg_dump"); err != nil {
+			return fmt.Errorf("pg_dump not found; install postgresql-client-15")
+		}
+	}
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		return err
+	}
+	if database != "" {
+		u.Path = "/" + database
+	}
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--dbname", u.String(), "--file", file, "--no-owner"}, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("pg_dump: %v: %s", err, out)
+	}
+	return nil
+}
+
+func exportSharedRows(ctx context.Context, p *Platform, id, out string) error {
+	conn, err := pgx.Connect(ctx, p.PostgresAdminURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	tables, err := queryStrings(ctx, conn, sharedTables)
+	if err != nil {
+		return err
+	}
+	for _, t := range tables {
+		f, err := os.Create(filepath.Join(out, strings.ReplaceAll(t, `"`, "")+".csv"))
+		if err != nil {
+			return err
+		}
+		_, err = conn.PgConn().CopyTo(ctx, f, "COPY (SELECT * FROM "+t+" WHERE tenant_id = "+quoteLiteral(id)+") TO STDOUT WITH (FORMAT csv, HEADER)")
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("exporting %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// quoteLiteral quotes s as an SQL string literal. COPY takes no bind
+// parameters; tenant ids are validated DNS labels in any case.
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func exportRedis(ctx context.Context, p *Platform, prefix, file string) error {
+	rdb, err := redisAdmin(p)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	enc := json.NewEncoder(f)
+	iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	for iter.Next(ctx) {
+		key := iter.Val()
+		dump, err := rdb.Dump(ctx, key).Result()
+		if err != nil {
+			return fmt.Errorf("DUMP %s: %w", key, err)
+		}
+		ttl, _ := rdb.PTTL(ctx, key).Result()
+		rec := struct {
+			Key   string `json:"key"`
+			TTLMs int64  `json:"ttl_ms"`
+			Dump  string `json:"dump"`
+		}{key, ttl.Milliseconds(), base64.StdEncoding.EncodeToString([]byte(dump))}
+		if err := enc.Encode(rec); err != nil {
+			return err
+		}
+	}
+	return iter.Err()
+}

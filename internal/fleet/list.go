@@ -1,0 +1,101 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+)
+
+// List returns every tenant of the platform, sorted by name. It reads the
+// stack list once and the platform's tenant registry once, so its cost does
+// not grow with a Pulumi call per tenant.
+func (s *Service) List(ctx context.Context) ([]Tenant, error) {
+	dir := filepath.Join(s.eng.Home, "workspaces", s.Platform, "list")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	ws, err := auto.NewLocalWorkspace(ctx, s.wsOpts(dir)...)
+	if err != nil {
+		return nil, err
+	}
+	stacks, err := ws.ListStacks(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing tenant stacks: %w", err)
+	}
+	prefix := s.Platform + "-"
+	byName := map[string]*Tenant{}
+	for _, st := range stacks {
+		name, ok := strings.CutPrefix(st.Name, prefix)
+		if !ok {
+			continue
+		}
+		t := &Tenant{Spec: Spec{Name: name}, Status: StatusIncomplete}
+		if st.ResourceCount != nil {
+			t.Resources = *st.ResourceCount
+		}
+		if u, err := time.Parse(time.RFC3339, st.LastUpdate); err == nil {
+			t.Updated = u.UTC()
+		}
+		byName[name] = t
+	}
+	if len(byName) > 0 {
+		plat, err := s.platform(ctx)
+		if err != nil {
+			return nil, err
+		}
+		regs, err := registry(ctx, plat)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range regs {
+			t, ok := byName[r.TenantID]
+			if !ok {
+				continue
+			}
+			t.Tier, t.Created, t.Status = r.Tier, r.Created, StatusActive
+			if !r.CanLogin {
+				t.Status = StatusSuspended
+			}
+		}
+	}
+	out := make([]Tenant, 0, len(byName))
+	for _, t := range byName {
+		out = append(out, *t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// registration is one row of the platform's tenant registry.
+type registration struct {
+	TenantID string
+	Role     string
+	Tier     string
+	Created  time.Time
+	CanLogin bool
+}
+
+func registry(ctx context.Context, p *Platform) ([]registration, error) {
+	conn, err := pgx.Connect(ctx, p.PostgresAdminURL)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the platform database: %w", err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT t.tenant_id, t.role_name::text, t.tier, t.created_at, coalesce(r.rolcanlogin, false)
+		FROM app.tenants t LEFT JOIN pg_roles r ON r.rolname = t.role_name ORDER BY t.tenant_id`)
+	if err != nil {
+		return nil, fmt.Errorf("reading the tenant registry app.tenants: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (registration, error) {
+		var r registration
+		err := row.Scan(&r.TenantID, &r.Role, &r.Tier, &r.Created, &r.CanLogin)
+		return r, err
+	})
+}

@@ -1,0 +1,73 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+)
+
+// PlatformProject is the Pulumi project of the platform stack (the root
+// Pulumi.yaml); TenantProject is the project every tenant stack belongs to.
+const (
+	PlatformProject = "tenantstack"
+	TenantProject   = "tenant"
+)
+
+// Platform holds the outputs of the platform stack that tenants need. The
+// platform program (stacks/platform) exports them under these names.
+type Platform struct {
+	PostgresHost     string `json:"postgresHost"`
+	PostgresPort     int    `json:"postgresPort"`
+	PoolerHost       string `json:"poolerHost"`
+	PoolerPort       int    `json:"poolerPort"`
+	Database         string `json:"platformDatabase"`
+	PostgresAdminURL string `json:"postgresAdminUrl"`
+	RedisHost        string `json:"redisHost"`
+	RedisPort        int    `json:"redisPort"`
+	RedisAdminURL    string `json:"redisAdminUrl"`
+	Kubeconfig       string `json:"kubeconfig"`
+	OTelEndpoint     string `json:"otelEndpoint"`
+	// EgressCIDRs are the networks tenant workloads may reach the platform's
+	// services on.
+	EgressCIDRs []string `json:"egressCidrs"`
+}
+
+// platformOnce caches the platform outputs for the life of the process:
+// apply --parallel reads them once for the whole fleet.
+type platformOnce struct {
+	once sync.Once
+	p    *Platform
+	err  error
+}
+
+// platform reads the platform stack's outputs.
+func (s *Service) platform(ctx context.Context) (*Platform, error) {
+	s.plat.once.Do(func() { s.plat.p, s.plat.err = s.readPlatform(ctx) })
+	return s.plat.p, s.plat.err
+}
+
+func (s *Service) readPlatform(ctx context.Context) (*Platform, error) {
+	ws, err := auto.NewLocalWorkspace(ctx, append(s.eng.Workspace(filepath.Join(s.eng.Home, "workspaces", "platform-"+s.Platform)),
+		auto.Project(workspace.Project{Name: PlatformProject, Runtime: workspace.NewProjectRuntimeInfo("go", nil)}))...)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := ws.StackOutputs(ctx, s.Platform)
+	if err != nil || len(outs) == 0 {
+		return nil, fmt.Errorf("%w: the platform stack %q has no outputs (%v); bring it up first with \"tenantctl platform up\"",
+			ErrNoPlatform, s.Platform, err)
+	}
+	var p Platform
+	if err := decodeOutputs(outs, &p); err != nil {
+		return nil, fmt.Errorf("reading the outputs of platform stack %q: %w", s.Platform, err)
+	}
+	if p.PostgresAdminURL == "" || p.RedisAdminURL == "" || p.Kubeconfig == "" {
+		return nil, fmt.Errorf("%w: the platform stack %q lacks postgresAdminUrl, redisAdminUrl or kubeconfig; run \"tenantctl platform up\" again",
+			ErrNoPlatform, s.Platform)
+	}
+	return &p, nil
+}

@@ -1,0 +1,173 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+
+	"github.com/tenantstack/tenantstack/stacks/platform/platformstack"
+)
+
+// PlatformResult is what a platform operation reports.
+type PlatformResult struct {
+	Stack   string            `json:"stack"`
+	Changes map[string]int    `json:"changes,omitempty"`
+	Outputs map[string]string `json:"outputs,omitempty"`
+}
+
+// platformStack opens (or creates) the platform stack with the platform
+// program inline, and sets config, keys without the "tenantstack:" prefix.
+func (s *Service) platformStack(ctx context.Context, create bool, config map[string]string, secret map[string]bool) (auto.Stack, error) {
+	dir := filepath.Join(s.eng.Home, "workspaces", "platform-"+s.Platform)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return auto.Stack{}, err
+	}
+	opts := append(s.eng.Workspace(dir), auto.Project(workspace.Project{
+		Name:    PlatformProject,
+		Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+	}))
+	var (
+		st  auto.Stack
+		err error
+	)
+	if create {
+		st, err = auto.UpsertStackInlineSource(ctx, s.Platform, PlatformProject, platformstack.Run, opts...)
+	} else {
+		st, err = auto.SelectStackInlineSource(ctx, s.Platform, PlatformProject, platformstack.Run, opts...)
+		if auto.IsSelectStack404Error(err) {
+			return st, fmt.Errorf("%w: there is no platform stack %q; create it with \"tenantctl platform up\"", ErrNoPlatform, s.Platform)
+		}
+	}
+	if err != nil {
+		return st, fmt.Errorf("opening the platform stack %q: %w", s.Platform, err)
+	}
+	if len(config) > 0 {
+		cm := auto.ConfigMap{}
+		for k, v := range config {
+			cm["tenantstack:"+k] = auto.ConfigValue{Value: v, Secret: secret[k]}
+		}
+		if err := st.SetAllConfig(ctx, cm); err != nil {
+			return st, fmt.Errorf("setting the platform's configuration: %w", err)
+		}
+	}
+	return st, nil
+}
+
+// PlatformUp creates or updates the platform stack.
+func (s *Service) PlatformUp(ctx context.Context, config map[string]string, progress io.Writer) (*PlatformResult, error) {
+	st, err := s.platformStack(ctx, true, config, secretKeys)
+	if err != nil {
+		return nil, err
+	}
+	opts := []optup.Option{optup.EventStreams(progressEvents(progress, "platform"))}
+	if len(s.PolicyPacks) > 0 {
+		opts = append(opts, optup.PolicyPacks(s.PolicyPacks...))
+	}
+	res, err := st.Up(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("platform up failed; fix the cause and run it again: %w", err)
+	}
+	return &PlatformResult{Stack: s.Platform, Changes: changes(res.Summary.ResourceChanges), Outputs: plainOutputs(res.Outputs)}, nil
+}
+
+// PlatformPreview shows what PlatformUp would change.
+func (s *Service) PlatformPreview(ctx context.Context, config map[string]string, progress io.Writer) (*PlatformResult, error) {
+	st, err := s.platformStack(ctx, true, config, secretKeys)
+	if err != nil {
+		return nil, err
+	}
+	opts := []optpreview.Option{optpreview.EventStreams(progressEvents(progress, "platform"))}
+	if len(s.PolicyPacks) > 0 {
+		opts = append(opts, optpreview.PolicyPacks(s.PolicyPacks...))
+	}
+	res, err := st.Preview(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("platform preview failed: %w", err)
+	}
+	ch := map[string]int{}
+	for op, n := range res.ChangeSummary {
+		ch[string(op)] = n
+	}
+	return &PlatformResult{Stack: s.Platform, Changes: ch}, nil
+}
+
+// PlatformDestroy removes everything the platform stack created. Tenants
+// must be deleted first: their stacks depend on it.
+func (s *Service) PlatformDestroy(ctx context.Context, progress io.Writer) (*PlatformResult, error) {
+	tenants, err := s.List(ctx)
+	if err != nil && !isNoPlatform(err) {
+		return nil, err
+	}
+	if len(tenants) > 0 {
+		return nil, fmt.Errorf("%w: platform %q still has %d tenants; delete them first (tenantctl apply with an empty fleet file and --prune deletes them all)",
+			ErrInvalid, s.Platform, len(tenants))
+	}
+	st, err := s.platformStack(ctx, false, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.Destroy(ctx, optdestroy.EventStreams(progressEvents(progress, "platform")))
+	if err != nil {
+		return nil, fmt.Errorf("platform destroy failed; run it again to finish: %w", err)
+	}
+	if err := st.Workspace().RemoveStack(ctx, st.Name()); err != nil {
+		return nil, err
+	}
+	return &PlatformResult{Stack: s.Platform, Changes: changes(res.Summary.ResourceChanges)}, nil
+}
+
+// PlatformOutputs returns the platform stack's outputs, secrets masked
+// unless showSecrets.
+func (s *Service) PlatformOutputs(ctx context.Context, showSecrets bool) (*PlatformResult, error) {
+	st, err := s.platformStack(ctx, false, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := st.Outputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !showSecrets {
+		for k, o := range outs {
+			if o.Secret {
+				outs[k] = auto.OutputValue{Value: "[secret]", Secret: true}
+			}
+		}
+	}
+	return &PlatformResult{Stack: s.Platform, Outputs: plainOutputs(outs)}, nil
+}
+
+// secretKeys are the platform configuration keys stored as secrets.
+var secretKeys = map[string]bool{"postgresAdminUrl": true, "postgresPoolerUrl": true, "redisAdminUrl": true}
+
+func isNoPlatform(err error) bool { return err != nil && errors.Is(err, ErrNoPlatform) }
+
+func changes(m *map[string]int) map[string]int {
+	if m == nil {
+		return nil
+	}
+	return *m
+}
+
+func plainOutputs(outs auto.OutputMap) map[string]string {
+	keys := make([]string, 0, len(outs))
+	for k := range outs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	m := make(map[string]string, len(outs))
+	for _, k := range keys {
+		m[k] = fmt.Sprint(outs[k].Value)
+	}
+	return m
+}

@@ -1,0 +1,314 @@
+package fleet
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+)
+
+// state is what a tenant stack records in its outputs. The stack's state is
+// the one source of truth for a tenant: nothing about it is kept elsewhere,
+// so any Pulumi backend can hold a fleet.
+type state struct {
+	Spec        Spec        `json:"spec"`
+	Status      Status      `json:"status"`
+	Created     time.Time   `json:"created"`
+	Credentials Credentials `json:"credentials"`
+}
+
+// workDir is the tenant stack's Automation API work directory. One per
+// stack, so concurrent operations on different tenants share no lock.
+func (s *Service) workDir(name string) string {
+	return filepath.Join(s.eng.Home, "workspaces", s.Platform, "tenant-"+name)
+}
+
+func (s *Service) stackName(name string) string {
+	// Tenant stacks of different platforms (environments) live side by
+	// side in one backend.
+	return s.Platform + "-" + name
+}
+
+// selectStack opens the tenant's stack with program; ErrNotFound if it does
+// not exist (and then it leaves nothing behind).
+func (s *Service) selectStack(ctx context.Context, name string) (auto.Stack, error) {
+	dir := s.workDir(name)
+	_, statErr := os.Stat(dir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return auto.Stack{}, err
+	}
+	st, err := auto.SelectStackInlineSource(ctx, s.stackName(name), TenantProject, nil, s.wsOpts(dir)...)
+	if err != nil {
+		if auto.IsSelectStack404Error(err) {
+			if statErr != nil {
+				os.RemoveAll(dir)
+			}
+			return auto.Stack{}, fmt.Errorf("%w: no tenant %q on platform %q; \"tenantctl list\" shows the tenants", ErrNotFound, name, s.Platform)
+		}
+		return auto.Stack{}, fmt.Errorf("opening the stack of tenant %q: %w", name, err)
+	}
+	return st, nil
+}
+
+func (s *Service) wsOpts(dir string) []auto.LocalWorkspaceOption {
+	return append(s.eng.Workspace(dir), auto.Project(workspace.Project{
+		Name:    TenantProject,
+		Runtime: workspace.NewProjectRuntimeInfo("go", nil),
+	}))
+}
+
+// readState returns the tenant's recorded state, or nil if its stack has
+// no outputs yet (a create that never finished).
+func readState(ctx context.Context, st auto.Stack) (*state, error) {
+	outs, err := st.Outputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := outs["spec"]; !ok {
+		return nil, nil
+	}
+	var out state
+	if err := decodeOutputs(outs, &out); err != nil {
+		return nil, fmt.Errorf("the outputs of stack %q are not a tenant's: %w", st.Name(), err)
+	}
+	return &out, nil
+}
+
+// converge runs `up` on the tenant's stack so that it matches spec and
+// status, reusing the passwords already recorded.
+func (s *Service) converge(ctx context.Context, st auto.Stack, prev *state, spec Spec, status Status, progress io.Writer) (*Tenant, error) {
+	plat, err := s.platform(ctx)
+	if err != nil {
+		return nil, err
+	}
+	next := state{Spec: spec, Status: status, Created: time.Now().UTC().Truncate(time.Second)}
+	pgPass, redisPass := "", ""
+	if prev != nil {
+		next.Created = prev.Created
+		pgPass, redisPass = prev.Credentials.Postgres.Password, prev.Credentials.Redis.Password
+	}
+	if pgPass == "" {
+		if pgPass, err = newPassword(); err != nil {
+			return nil, err
+		}
+	}
+	if redisPass == "" {
+		if redisPass, err = newPassword(); err != nil {
+			return nil, err
+		}
+	}
+	next.Credentials = credentialsFor(spec, plat, pgPass, redisPass)
+	st.Workspace().SetProgram(tenantProgram(next, plat))
+
+	opts := []optup.Option{optup.EventStreams(progressEvents(progress, spec.Name))}
+	if len(s.PolicyPacks) > 0 {
+		opts = append(opts, optup.PolicyPacks(s.PolicyPacks...))
+	}
+	if _, err := st.Up(ctx, opts...); err != nil {
+		return nil, s.explainUpError(spec.Name, err)
+	}
+	t := &Tenant{Spec: spec, Status: status, Created: next.Created, Updated: time.Now().UTC().Truncate(time.Second)}
+	return t, nil
+}
+
+func (s *Service) explainUpError(name string, err error) error {
+	if auto.IsConcurrentUpdateError(err) {
+		return fmt.Errorf("another operation on tenant %q is running; wait for it, or if it was killed run the same command again: %w", name, err)
+	}
+	return fmt.Errorf("pulumi up of tenant %q failed; fix the cause and run the same command again to complete it: %w", name, err)
+}
+
+// Create onboards a tenant. Running it again after an interruption completes it.
+func (s *Service) Create(ctx context.Context, spec Spec, progress io.Writer) (*Tenant, error) {
+	if err := ValidateSpec(&spec); err != nil {
+		return nil, err
+	}
+	if _, err := s.platform(ctx); err != nil {
+		return nil, err
+	}
+	dir := s.workDir(spec.Name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	st, err := auto.UpsertStackInlineSource(ctx, s.stackName(spec.Name), TenantProject, nil, s.wsOpts(dir)...)
+	if err != nil {
+		return nil, fmt.Errorf("creating the stack of tenant %q: %w", spec.Name, err)
+	}
+	prev, err := readState(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if prev != nil {
+		return nil, fmt.Errorf("%w: tenant %q already exists (tier %s); use \"tenantctl get %s\" to see it or \"tenantctl update %s\" to change it",
+			ErrExists, spec.Name, prev.Spec.Tier, spec.Name, spec.Name)
+	}
+	if err := s.recover(ctx, st, progress); err != nil {
+		return nil, err
+	}
+	return s.converge(ctx, st, nil, spec, StatusActive, progress)
+}
+
+// recover prepares a stack whose last operation was interrupted: the engine
+// records creates it had started as pending; those objects may or may not
+// exist. Clearing them lets the next up create them again, and our
+// provider and the Kubernetes provider (server-side apply) adopt objects
+// that already exist under the tenant's deterministic names.
+func (s *Service) recover(ctx context.Context, st auto.Stack, progress io.Writer) error {
+	dep, err := st.Export(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the state of stack %q: %w", st.Name(), err)
+	}
+	if !strings.Contains(string(dep.Deployment), `"pending_operations"`) {
+		return nil
+	}
+	fmt.Fprintf(progress, "%s: completing an interrupted operation\n", st.Name())
+	if _, err := st.Refresh(ctx, optrefresh.ClearPendingCreates(), optrefresh.SuppressProgress()); err != nil {
+		return fmt.Errorf("recovering the interrupted stack %q: %w", st.Name(), err)
+	}
+	return nil
+}
+
+// Get returns one tenant.
+func (s *Service) Get(ctx context.Context, name string) (*Tenant, error) {
+	if err := validateName(name); err != nil {
+		return nil, err
+	}
+	st, err := s.selectStack(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := readState(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		return &Tenant{Spec: Spec{Name: name}, Status: StatusIncomplete}, nil
+	}
+	t := &Tenant{Spec: cur.Spec, Status: cur.Status, Created: cur.Created}
+	if sum, err := st.Info(ctx); err == nil {
+		if sum.ResourceCount != nil {
+			t.Resources = *sum.ResourceCount
+		}
+		if u, err := time.Parse(time.RFC3339, sum.LastUpdate); err == nil {
+			t.Updated = u.UTC()
+		}
+	}
+	return t, nil
+}
+
+// current opens an existing, completely created tenant.
+func (s *Service) current(ctx context.Context, name string) (auto.Stack, *state, error) {
+	if err := validateName(name); err != nil {
+		return auto.Stack{}, nil, err
+	}
+	st, err := s.selectStack(ctx, name)
+	if err != nil {
+		return auto.Stack{}, nil, err
+	}
+	cur, err := readState(ctx, st)
+	if err != nil {
+		return auto.Stack{}, nil, err
+	}
+	if cur == nil {
+		return auto.Stack{}, nil, fmt.Errorf("%w: the creation of tenant %q did not finish; run \"tenantctl create %s --tier TIER\" again to complete it",
+			ErrInvalid, name, name)
+	}
+	return st, cur, nil
+}
+
+// Update changes quotas, flags and workload; a tier change is refused.
+func (s *Service) Update(ctx context.Context, spec Spec, progress io.Writer) (*Tenant, error) {
+	if err := ValidateSpec(&spec); err != nil {
+		return nil, err
+	}
+	st, cur, err := s.current(ctx, spec.Name)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Tier != cur.Spec.Tier {
+		return nil, fmt.Errorf("%w: changing the tier of %q from %s to %s is not supported yet; export its data with \"tenantctl delete %s --export DIR\" and create it again",
+			ErrInvalid, spec.Name, cur.Spec.Tier, spec.Tier, spec.Name)
+	}
+	if err := s.recover(ctx, st, progress); err != nil {
+		return nil, err
+	}
+	return s.converge(ctx, st, cur, spec, cur.Status, progress)
+}
+
+// Suspend disables the tenant's logins, ends its sessions and scales its
+// workload to zero, keeping its data.
+func (s *Service) Suspend(ctx context.Context, name string, progress io.Writer) (*Tenant, error) {
+	return s.setStatus(ctx, name, StatusSuspended, progress)
+}
+
+// Resume undoes Suspend.
+func (s *Service) Resume(ctx context.Context, name string, progress io.Writer) (*Tenant, error) {
+	return s.setStatus(ctx, name, StatusActive, progress)
+}
+
+func (s *Service) setStatus(ctx context.Context, name string, status Status, progress io.Writer) (*Tenant, error) {
+	st, cur, err := s.current(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.recover(ctx, st, progress); err != nil {
+		return nil, err
+	}
+	t, err := s.converge(ctx, st, cur, cur.Spec, status, progress)
+	if err != nil {
+		return nil, err
+	}
+	if status == StatusSuspended {
+		// Disabling a login does not end sessions already open.
+		plat, err := s.platform(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := endSessions(ctx, plat, cur.Credentials); err != nil {
+			return nil, fmt.Errorf("tenant %q is suspended but its open sessions could not all be ended; run suspend again: %w", name, err)
+		}
+	}
+	return t, nil
+}
+
+// Credentials returns the tenant's own logins.
+func (s *Service) Credentials(ctx context.Context, name string) (*Credentials, error) {
+	_, cur, err := s.current(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &cur.Credentials, nil
+}
+
+// destroy removes every resource of the tenant's stack, then the stack.
+func (s *Service) destroy(ctx context.Context, st auto.Stack, name string, progress io.Writer) error {
+	if err := s.recover(ctx, st, progress); err != nil {
+		return err
+	}
+	if _, err := st.Destroy(ctx, optdestroy.EventStreams(progressEvents(progress, name))); err != nil {
+		return fmt.Errorf("destroying tenant %q failed; run the same delete again to finish it: %w", name, err)
+	}
+	if err := st.Workspace().RemoveStack(ctx, st.Name()); err != nil {
+		return fmt.Errorf("removing the stack of tenant %q: %w", name, err)
+	}
+	return os.RemoveAll(s.workDir(name))
+}
+
+func newPassword() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
