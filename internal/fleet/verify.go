@@ -1,0 +1,61 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+)
+
+// Verify runs live probes that name cannot reach the data of the tenants in
+// against (every other active tenant when empty). The report lists every
+// probe; an error wrapping ErrIsolation says one failed.
+func (s *Service) Verify(ctx context.Context, name string, against []string) (*VerifyReport, error) {
+	self, err := s.Credentials(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(against) == 0 {
+		all, err := s.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range all {
+			if t.Name != name && t.Status == StatusActive {
+				against = append(against, t.Name)
+			}
+		}
+	}
+	others := make([]Credentials, 0, len(against))
+	for _, o := range against {
+		if o == name {
+			return nil, fmt.Errorf("%w: verify %q against other tenants, not itself", ErrInvalid, name)
+		}
+		c, err := s.Credentials(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		others = append(others, *c)
+	}
+	plat, err := s.platform(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.Prober == nil {
+		return nil, fmt.Errorf("no isolation prober is configured")
+	}
+	probes, err := s.Prober(ctx, plat, *self, others)
+	if err != nil {
+		return nil, fmt.Errorf("running the isolation probes of %q: %w", name, err)
+	}
+	rep := &VerifyReport{Tenant: name, Against: against, Passed: true, Probes: probes}
+	failed := 0
+	for _, p := range probes {
+		if !p.Passed {
+			failed++
+		}
+	}
+	if failed > 0 {
+		rep.Passed = false
+		return rep, fmt.Errorf("%w: %d of %d probes found %q able to reach data it must not", ErrIsolation, failed, len(probes), name)
+	}
+	return rep, nil
+}
