@@ -1,0 +1,159 @@
+package tenant
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/tenantstack/tenantstack/sdk/postgres"
+)
+
+// Privileges of the login role on the tenant's tables and sequences: data
+// only, nothing that changes or drops the objects themselves.
+var (
+	tablePrivileges    = []string{"SELECT", "INSERT", "UPDATE", "DELETE"}
+	sequencePrivileges = []string{"USAGE", "SELECT"}
+)
+
+// postgresOut are the PostgreSQL values the component exports.
+type postgresOut struct {
+	user, database, schema pulumi.StringOutput
+}
+
+// newPostgres creates the tenant's login role, its tier's objects and
+// grants, and its registration.
+func newPostgres(ctx *pulumi.Context, name string, c *TenantStack, s *settings) (*postgresOut, error) {
+	opts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(s.pgProv)}
+	platformDB := pulumi.String(s.platform.PlatformDatabase)
+
+	// No privileged attribute is set; the provider defaults them to false and
+	// refuses them without allowPrivileged, which a tenant role never has.
+	roleArgs := &postgres.RoleArgs{
+		Name:            pulumi.String(RoleName(s.id)),
+		Login:           pulumi.Bool(!s.suspended),
+		Password:        s.pgPass,
+		ConnectionLimit: pulumi.Int(s.connLimit),
+	}
+	if s.tier == TierShared {
+		roleArgs.MemberOf = pulumi.StringArray{pulumi.String(SharedGroupRole)}
+	}
+	role, err := postgres.NewRole(ctx, name+"-pg-role", roleArgs, opts...)
+	if err != nil {
+		return nil, err
+	}
+	out := &postgresOut{
+		user:     role.Name,
+		database: platformDB.ToStringOutput(),
+		schema:   pulumi.String(SharedSchema).ToStringOutput(),
+	}
+
+	// grant gives the login role privileges; kind is objectType. The grants
+	// on existing objects matter beyond the first run: a refresh finds
+	// objects created since without the privileges, and the next up fixes it.
+	grant := func(suffix string, db, schema pulumi.StringPtrInput, kind string, privs []string, defaultsFor pulumi.StringPtrInput) error {
+		args := &postgres.GrantArgs{
+			Role:       role.Name,
+			Database:   db,
+			Schema:     schema,
+			ObjectType: pulumi.String(kind),
+			Privileges: pulumi.ToStringArray(privs),
+		}
+		if defaultsFor != nil {
+			args.DefaultPrivileges = pulumi.Bool(true)
+			args.ForRole = defaultsFor
+		}
+		_, err := postgres.NewGrant(ctx, name+"-pg-"+suffix, args, opts...)
+		return err
+	}
+	// crud grants USAGE on schema and CRUD on its tables and sequences, now
+	// and on those owner creates later.
+	crud := func(db, schema, owner pulumi.StringOutput) error {
+		steps := []struct {
+			suffix, kind string
+			privs        []string
+			defaultsFor  pulumi.StringPtrInput
+		}{
+			{"schema-usage", "schema", []string{"USAGE"}, nil},
+			{"tables", "table", tablePrivileges, nil},
+			{"sequences", "sequence", sequencePrivileges, nil},
+			{"default-tables", "table", tablePrivileges, owner},
+			{"default-sequences", "sequence", sequencePrivileges, owner},
+		}
+		for _, st := range steps {
+			if err := grant(st.suffix, db, schema, st.kind, st.privs, st.defaultsFor); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
+	switch s.tier {
+	case TierShared:
+		// Everything else comes from membership of app_tenant.
+		if err := grant("connect", platformDB, nil, "database", []string{"CONNECT"}, nil); err != nil {
+			return nil, err
+		}
+	case TierSchema:
+		owner, err := newOwnerRole(ctx, name, s, opts)
+		if err != nil {
+			return nil, err
+		}
+		schema, err := postgres.NewSchema(ctx, name+"-pg-schema", &postgres.SchemaArgs{
+			Name:     pulumi.String(SchemaName(s.id)),
+			Owner:    owner.Name,
+			Database: platformDB,
+		}, opts...)
+		if err != nil {
+			return nil, err
+		}
+		if err := grant("connect", platformDB, nil, "database", []string{"CONNECT"}, nil); err != nil {
+			return nil, err
+		}
+		if err := crud(platformDB.ToStringOutput(), schema.Name, owner.Name); err != nil {
+			return nil, err
+		}
+		out.schema = schema.Name
+	case TierDatabase:
+		owner, err := newOwnerRole(ctx, name, s, opts)
+		if err != nil {
+			return nil, err
+		}
+		// ForceDestroy: destroying the stack is offboarding, and the tenant's
+		// pods may still hold connections while they are being deleted.
+		db, err := postgres.NewDatabase(ctx, name+"-pg-database", &postgres.DatabaseArgs{
+			Name:                pulumi.String(DatabaseName(s.id)),
+			Owner:               owner.Name,
+			RevokePublicConnect: pulumi.Bool(true),
+			ForceDestroy:        pulumi.Bool(true),
+		}, opts...)
+		if err != nil {
+			return nil, err
+		}
+		if err := grant("connect", db.Name, nil, "database", []string{"CONNECT"}, nil); err != nil {
+			return nil, err
+		}
+		if err := crud(db.Name, pulumi.String(PublicSchema).ToStringOutput(), owner.Name); err != nil {
+			return nil, err
+		}
+		out.database = db.Name
+		out.schema = pulumi.String(PublicSchema).ToStringOutput()
+	}
+
+	if _, err := postgres.NewTenantRegistration(ctx, name+"-pg-registration", &postgres.TenantRegistrationArgs{
+		TenantID: pulumi.String(s.id),
+		RoleName: role.Name,
+		Tier:     pulumi.String(string(s.tier)),
+		Database: platformDB,
+	}, opts...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// newOwnerRole creates the NOLOGIN role owning the tenant's schema or
+// database. Nobody logs in as it; migrations reach it through SET ROLE from
+// the platform's admin.
+func newOwnerRole(ctx *pulumi.Context, name string, s *settings, opts []pulumi.ResourceOption) (*postgres.Role, error) {
+	return postgres.NewRole(ctx, name+"-pg-owner", &postgres.RoleArgs{
+		Name:  pulumi.String(OwnerRoleName(s.id)),
+		Login: pulumi.Bool(false),
+	}, opts...)
+}
