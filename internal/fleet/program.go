@@ -38,6 +38,7 @@ func tenantProgram(st state, p *Platform) pulumi.RunFunc {
 			Platform: tenant.PlatformEndpoints{
 				PostgresHost:     p.PostgresHost,
 				PostgresPort:     p.PostgresPort,
+				PoolerHost:       p.PoolerHost,
 				PoolerPort:       p.PoolerPort,
 				PlatformDatabase: p.Database,
 				RedisHost:        p.RedisHost,

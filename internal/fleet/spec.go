@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 
@@ -64,7 +65,7 @@ func credentialsFor(spec Spec, p *Platform, pgPass, redisPass string) Credential
 	}
 	pgURL := func(host string, port int) string {
 		u := url.URL{Scheme: "postgres", User: url.UserPassword(user, pgPass),
-			Host: host + ":" + strconv.Itoa(port), Path: "/" + db}
+			Host: net.JoinHostPort(host, strconv.Itoa(port)), Path: "/" + db}
 		return u.String()
 	}
 	return Credentials{
