@@ -1,0 +1,85 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"testing"
+
+	p "github.com/pulumi/pulumi-go-provider"
+
+	"github.com/tenantstack/tenantstack/internal/version"
+)
+
+// TestSchemaContract pins the type tokens and input names that components
+// and policies are written against.
+func TestSchemaContract(t *testing.T) {
+	prov, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := p.GetSchema(context.Background(), Name, version.ProviderVersion, prov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"tenantstack:postgres:Role": {"allowPrivileged", "bypassRls", "connectionLimit", "createDb", "createRole",
+			"inherit", "login", "memberOf", "name", "password", "replication", "superuser"},
+		"tenantstack:postgres:Database":           {"forceDestroy", "name", "owner", "revokePublicConnect"},
+		"tenantstack:postgres:Schema":             {"database", "name", "owner"},
+		"tenantstack:postgres:Grant":              {"database", "defaultPrivileges", "forRole", "objectType", "objects", "privileges", "role", "schema"},
+		"tenantstack:postgres:TenantRegistration": {"database", "roleName", "tenantId", "tier"},
+		"tenantstack:postgres:TableIsolation":     {"column", "database", "table"},
+		"tenantstack:postgres:Migration":          {"database", "name", "steps"},
+		"tenantstack:redis:AclUser":               {"allowPrivileged", "channelPatterns", "commands", "enabled", "keyPatterns", "password", "username"},
+	}
+	var tokens []string
+	for tk := range spec.Resources {
+		tokens = append(tokens, tk)
+	}
+	sort.Strings(tokens)
+	var wantTokens []string
+	for tk := range want {
+		wantTokens = append(wantTokens, tk)
+	}
+	sort.Strings(wantTokens)
+	if !slices.Equal(tokens, wantTokens) {
+		t.Fatalf("resource tokens = %v, want %v", tokens, wantTokens)
+	}
+	for tk, props := range want {
+		var got []string
+		for name := range spec.Resources[tk].InputProperties {
+			got = append(got, name)
+		}
+		sort.Strings(got)
+		if !slices.Equal(got, props) {
+			t.Errorf("%s inputs = %v, want %v", tk, got, props)
+		}
+	}
+	for _, s := range []struct{ token, prop string }{
+		{"tenantstack:postgres:Role", "password"},
+		{"tenantstack:redis:AclUser", "password"},
+	} {
+		if !spec.Resources[s.token].InputProperties[s.prop].Secret {
+			t.Errorf("%s.%s is not marked secret", s.token, s.prop)
+		}
+	}
+	for _, key := range []string{"postgresUrl", "redisUrl"} {
+		v, ok := spec.Config.Variables[key]
+		if !ok || !v.Secret {
+			t.Errorf("config %s missing or not secret: %+v", key, v)
+		}
+	}
+	for _, key := range []string{"sslMode", "connectTimeoutSeconds"} {
+		if _, ok := spec.Config.Variables[key]; !ok {
+			t.Errorf("config %s missing", key)
+		}
+	}
+	if d := spec.Resources["tenantstack:postgres:Role"].InputProperties["inherit"].Default; d != true {
+		t.Errorf("Role.inherit default = %v, want true", d)
+	}
+	if d := spec.Resources["tenantstack:postgres:Role"].InputProperties["connectionLimit"].Default; fmt.Sprint(d) != "-1" {
+		t.Errorf("Role.connectionLimit default = %v, want -1", d)
+	}
+}

@@ -1,0 +1,115 @@
+package postgres
+
+// ContractMigrationName is the migration set id of the shared-tier contract.
+const ContractMigrationName = "tenantstack-contract"
+
+// ContractSteps returns the shared-tier contract as ordered Migration steps,
+// run by the platform admin (a superuser, or a member of app_owner):
+//
+//   - NOLOGIN roles app_owner (owns schema app and the registry) and
+//     app_tenant (the group every tenant login role joins);
+//   - schema app with nothing granted to PUBLIC, USAGE for app_tenant;
+//   - the registry app.tenants, readable by nobody but its owner;
+//   - app.current_tenant(): SECURITY DEFINER, STABLE, search_path pinned,
+//     maps session_user (which SET ROLE cannot change) to its tenant id
+//     through the registry, NULL for an unregistered role; it reads no
+//     setting a client could set;
+//   - app.enable_tenant_isolation(tbl, col): enables and forces RLS, one
+//     policy for all commands with USING and WITH CHECK
+//     col = app.current_tenant(), and that as the column's default;
+//     idempotent; executable by the admin only;
+//   - default privileges: SELECT, INSERT, UPDATE, DELETE on tables and
+//     USAGE, SELECT on sequences that app_owner or the admin create in app
+//     go to app_tenant.
+//
+// Every step is idempotent, so re-applying the set after its Migration was
+// deleted (which keeps the objects) succeeds. Pass it as
+// Steps(ContractSteps()...) to a Migration named ContractMigrationName.
+// Applied steps never change: amend the contract by appending steps.
+func ContractSteps() []MigrationStep {
+	return []MigrationStep{
+		{Version: 1, SQL: contractRolesAndSchema},
+		{Version: 2, SQL: contractRegistry},
+		{Version: 3, SQL: contractCurrentTenant},
+		{Version: 4, SQL: contractEnableIsolation},
+		{Version: 5, SQL: contractDefaultPrivileges},
+	}
+}
+
+const contractRolesAndSchema = `
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'app_owner') THEN
+		CREATE ROLE app_owner NOLOGIN;
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'app_tenant') THEN
+		CREATE ROLE app_tenant NOLOGIN;
+	END IF;
+END
+$$;
+ALTER ROLE app_owner WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+ALTER ROLE app_tenant WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+CREATE SCHEMA IF NOT EXISTS app AUTHORIZATION app_owner;
+ALTER SCHEMA app OWNER TO app_owner;
+REVOKE ALL ON SCHEMA app FROM PUBLIC;
+GRANT USAGE ON SCHEMA app TO app_tenant;
+`
+
+const contractRegistry = `
+CREATE TABLE IF NOT EXISTS app.tenants (
+	tenant_id  text        PRIMARY KEY
+	           CHECK (tenant_id ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$' AND length(tenant_id) <= 63),
+	role_name  name        NOT NULL UNIQUE,
+	tier       text        NOT NULL CHECK (tier IN ('shared', 'schema', 'database')),
+	created_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE app.tenants OWNER TO app_owner;
+REVOKE ALL ON TABLE app.tenants FROM PUBLIC;
+REVOKE ALL ON TABLE app.tenants FROM app_tenant;
+`
+
+const contractCurrentTenant = `
+CREATE OR REPLACE FUNCTION app.current_tenant() RETURNS text
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT t.tenant_id FROM app.tenants AS t WHERE t.role_name = session_user
+$$;
+ALTER FUNCTION app.current_tenant() OWNER TO app_owner;
+REVOKE ALL ON FUNCTION app.current_tenant() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.current_tenant() TO app_tenant;
+`
+
+const contractEnableIsolation = `
+CREATE OR REPLACE FUNCTION app.enable_tenant_isolation(tbl regclass, col name DEFAULT 'tenant_id') RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+	               WHERE attrelid = tbl AND attname = col AND attnum > 0 AND NOT attisdropped) THEN
+		RAISE EXCEPTION 'table % has no column %', tbl, col USING ERRCODE = 'undefined_column';
+	END IF;
+	EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
+	EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
+	EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON %s', tbl);
+	EXECUTE format('CREATE POLICY tenant_isolation ON %s AS PERMISSIVE FOR ALL TO PUBLIC '
+	               'USING (%I = app.current_tenant()) WITH CHECK (%I = app.current_tenant())', tbl, col, col);
+	EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT app.current_tenant()', tbl, col);
+END
+$$;
+REVOKE ALL ON FUNCTION app.enable_tenant_isolation(regclass, name) FROM PUBLIC;
+`
+
+const contractDefaultPrivileges = `
+ALTER DEFAULT PRIVILEGES FOR ROLE app_owner IN SCHEMA app
+	GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO app_tenant;
+ALTER DEFAULT PRIVILEGES FOR ROLE app_owner IN SCHEMA app
+	GRANT USAGE, SELECT ON SEQUENCES TO app_tenant;
+ALTER DEFAULT PRIVILEGES FOR ROLE app_owner
+	REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES IN SCHEMA app
+	GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO app_tenant;
+ALTER DEFAULT PRIVILEGES IN SCHEMA app
+	GRANT USAGE, SELECT ON SEQUENCES TO app_tenant;
+`

@@ -1,0 +1,3 @@
+// Package redis holds the tenantstack provider's Redis resources (tokens
+// tenantstack:redis:*).
+package redis
