@@ -92,6 +92,29 @@ func (c *Config) Configure(ctx context.Context) error {
 	return nil
 }
 
+// Diff never replaces the provider. The configuration only says how to
+// reach the servers; a replaced provider would make the engine replace every
+// resource it manages, so rotating the admin password would drop and
+// recreate databases. Changes are applied by configuring the provider anew.
+func (c *Config) Diff(_ context.Context, req infer.DiffRequest[*Config, *Config]) (infer.DiffResponse, error) {
+	return diffConfig(req.State, req.Inputs), nil
+}
+
+func diffConfig(old, new *Config) infer.DiffResponse {
+	if old == nil {
+		old = &Config{}
+	}
+	if new == nil {
+		new = &Config{}
+	}
+	ch := newChanges()
+	ch.update("postgresUrl", old.PostgresURL != new.PostgresURL)
+	ch.update("redisUrl", old.RedisURL != new.RedisURL)
+	ch.update("sslMode", old.SSLMode != new.SSLMode)
+	ch.update("connectTimeoutSeconds", intOr(old.ConnectTimeoutSeconds, defaultConnectTimeout) != intOr(new.ConnectTimeoutSeconds, defaultConnectTimeout))
+	return ch.response()
+}
+
 // errNoPostgres says how to give the provider a PostgreSQL URL.
 var errNoPostgres = errors.New("tenantstack:postgresUrl is not set: set it with " +
 	"\"pulumi config set --secret tenantstack:postgresUrl postgres://ADMIN:PASSWORD@HOST:PORT/postgres\" " +

@@ -7,7 +7,11 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/blang/semver"
 	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi-go-provider/integration"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/tenantstack/tenantstack/internal/version"
 )
@@ -81,5 +85,50 @@ func TestSchemaContract(t *testing.T) {
 	}
 	if d := spec.Resources["tenantstack:postgres:Role"].InputProperties["connectionLimit"].Default; fmt.Sprint(d) != "-1" {
 		t.Errorf("Role.connectionLimit default = %v, want -1", d)
+	}
+}
+
+// TestConfigChangesNeverReplaceTheProvider drives DiffConfig as the engine
+// does: a new admin URL must update the provider in place, since replacing
+// it would replace every resource it manages.
+func TestConfigChangesNeverReplaceTheProvider(t *testing.T) {
+	prov, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := integration.NewServer(t.Context(), Name, semver.MustParse(version.ProviderVersion), integration.WithProvider(prov))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := func(pg string) property.Map {
+		return property.NewMap(map[string]property.Value{
+			"postgresUrl": property.New(pg).WithSecret(true),
+			"redisUrl":    property.New("redis://admin:pw@127.0.0.1:6379").WithSecret(true),
+		})
+	}
+	urn := resource.NewURN("stack", "project", "", "pulumi:providers:tenantstack", "default")
+	old, err := server.CheckConfig(p.CheckRequest{Urn: urn, Inputs: cfg("postgres://admin:old@127.0.0.1:5432/postgres")})
+	if err != nil || len(old.Failures) > 0 {
+		t.Fatal(err, old.Failures)
+	}
+	news, err := server.CheckConfig(p.CheckRequest{Urn: urn, Inputs: cfg("postgres://admin:rotated@127.0.0.1:5432/postgres")})
+	if err != nil || len(news.Failures) > 0 {
+		t.Fatal(err, news.Failures)
+	}
+	d, err := server.DiffConfig(p.DiffRequest{Urn: urn, State: old.Inputs, OldInputs: old.Inputs, Inputs: news.Inputs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.HasChanges || d.DetailedDiff["postgresUrl"].Kind != p.Update || d.DeleteBeforeReplace {
+		t.Fatalf("rotating the admin URL: %+v", d)
+	}
+	for k, v := range d.DetailedDiff {
+		if v.Kind != p.Update {
+			t.Fatalf("config change of %s is %s: the provider, and every resource, would be replaced", k, v.Kind)
+		}
+	}
+	same, err := server.DiffConfig(p.DiffRequest{Urn: urn, State: old.Inputs, OldInputs: old.Inputs, Inputs: old.Inputs})
+	if err != nil || same.HasChanges {
+		t.Fatalf("unchanged config: %+v %v", same, err)
 	}
 }
