@@ -57,8 +57,12 @@ func New(homeDir, backendURL string) (*Engine, error) {
 		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
 		"PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK":    "true",
-		// Plugins and the language host are found on PATH (ambient).
+		// Our language host is found on PATH; resource plugins are
+		// registered in PULUMI_HOME and found there first.
 		"PATH": searchPath(filepath.Dir(pulumiPath)),
+	}
+	if err := registerPlugins(pulumiHome); err != nil {
+		return nil, err
 	}
 	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: cliRoot(pulumiPath), SkipVersionCheck: true})
 	if err != nil {
