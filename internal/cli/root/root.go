@@ -14,6 +14,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tenantstack/tenantstack/internal/cli/cmdutil"
+	applyCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/apply"
+	createCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/create"
+	credentialsCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/credentials"
+	deleteCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/delete"
+	getCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/get"
+	listCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/list"
+	suspendCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/suspend"
+	updateCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/update"
+	verifyCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/verify"
 	"github.com/tenantstack/tenantstack/internal/engine"
 	"github.com/tenantstack/tenantstack/internal/fleet"
 	"github.com/tenantstack/tenantstack/internal/output"
@@ -110,7 +119,18 @@ All state lives under TENANTSTACK_HOME (default ~/.tenantstack).`,
 }
 
 // verbs lists the constructors of the top-level verbs, in help order.
-var verbs []func(*cmdutil.Factory) *cobra.Command
+var verbs = []func(*cmdutil.Factory) *cobra.Command{
+	func(f *cmdutil.Factory) *cobra.Command { return createCmd.NewCmdCreate(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return listCmd.NewCmdList(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return getCmd.NewCmdGet(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return updateCmd.NewCmdUpdate(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return suspendCmd.NewCmdSuspend(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return suspendCmd.NewCmdResume(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return deleteCmd.NewCmdDelete(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return credentialsCmd.NewCmdCredentials(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return verifyCmd.NewCmdVerify(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return applyCmd.NewCmdApply(f, nil) },
+}
 
 func newCmdVersion(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
