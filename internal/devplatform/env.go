@@ -15,6 +15,9 @@ type PostgresEnv struct {
 	// postgres://USER:PASS@127.0.0.1:PORT/postgres
 	AdminURL string `json:"admin_url"`
 	// PoolerURL connects through PgBouncer (transaction mode) as the admin.
+	// Any login role can use the same host and port with its own password,
+	// to any database. PgBouncer 1.18 does not track prepared statements:
+	// pgx clients set default_query_exec_mode=simple_protocol (or exec).
 	PoolerURL string `json:"pooler_url"`
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tenantstack/tenantstack/internal/cli/cmdutil"
+	"github.com/tenantstack/tenantstack/internal/cli/dev"
 	applyCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/apply"
 	createCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/create"
 	credentialsCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/credentials"
@@ -130,6 +131,7 @@ var verbs = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return credentialsCmd.NewCmdCredentials(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return verifyCmd.NewCmdVerify(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return applyCmd.NewCmdApply(f, nil) },
+	dev.NewCmdDev,
 }
 
 func newCmdVersion(f *cmdutil.Factory) *cobra.Command {

@@ -1,0 +1,5 @@
+package devplatform
+
+import "os"
+
+func symlink(oldname, newname string) error { return os.Symlink(oldname, newname) }
