@@ -14,8 +14,9 @@ var keylessCommands = []string{"keys", "scan", "randomkey", "dbsize", "flushall"
 
 // RedisACLScoped confines a tenant's Redis ACL user (one without
 // allowPrivileged: true) to its own keys, channels and an explicit command
-// allowlist: no pattern matching every key or channel, no +@all, and none of
-// the administrative or key-less commands.
+// allowlist: every key and channel pattern starts with a literal prefix (no
+// "*", "~*", "&*", allkeys or allchannels), no +@all, and none of the
+// administrative or key-less commands.
 func RedisACLScoped(r Resource) []string {
 	if r.Type != TypeRedisACLUser || isTrue(r.Props.Get("allowPrivileged")) {
 		return nil
@@ -23,19 +24,19 @@ func RedisACLScoped(r Resource) []string {
 	name := displayName(r, "username")
 	var msgs []string
 	for _, p := range stringList(r.Props.Get("keyPatterns")) {
-		if matchesAllKeys(p) {
+		if unconfinedPattern(p, "~", "allkeys") {
 			msgs = append(msgs, fmt.Sprintf(
-				"Redis ACL user %q has key pattern %q, which matches every tenant's keys; restrict keyPatterns "+
-					"to the tenant's prefix (for example \"~t:<tenant>:*\")",
+				"Redis ACL user %q has key pattern %q, which does not start with a literal prefix and so reaches "+
+					"other tenants' keys; restrict keyPatterns to the tenant's prefix (for example \"t:<tenant>:*\")",
 				name, p))
 		}
 	}
 	for _, p := range stringList(r.Props.Get("channelPatterns")) {
-		switch strings.ToLower(p) {
-		case "&*", "*", "allchannels":
+		if unconfinedPattern(p, "&", "allchannels") {
 			msgs = append(msgs, fmt.Sprintf(
-				"Redis ACL user %q has channel pattern %q, which matches every tenant's Pub/Sub channels; restrict "+
-					"channelPatterns to the tenant's prefix (for example \"&t:<tenant>:*\")",
+				"Redis ACL user %q has channel pattern %q, which does not start with a literal prefix and so reaches "+
+					"other tenants' Pub/Sub channels; restrict channelPatterns to the tenant's prefix (for example "+
+					"\"t:<tenant>:*\")",
 				name, p))
 		}
 	}
@@ -61,21 +62,25 @@ func RedisACLScoped(r Resource) []string {
 	return msgs
 }
 
-// matchesAllKeys reports whether an ACL key pattern matches every key:
-// allkeys, or "*" after an optional %R/%W/%RW permission and the "~" prefix.
-func matchesAllKeys(p string) bool {
-	lp := strings.ToLower(p)
-	if lp == "allkeys" {
+// unconfinedPattern reports whether an ACL key or channel pattern can match
+// another tenant's names: it is all (allkeys, allchannels), or it starts with
+// a glob character instead of a literal prefix once an optional %R/%W/%RW
+// selector and the sigil (~ or &) are removed. Our provider takes patterns
+// without the sigil; raw ACL syntax is recognised too.
+func unconfinedPattern(p, sigil, all string) bool {
+	lp := strings.ToLower(strings.TrimSpace(p))
+	if lp == all {
 		return true
 	}
-	if strings.HasPrefix(lp, "%") {
+	if sigil == "~" && strings.HasPrefix(lp, "%") {
 		i := strings.Index(lp, "~")
 		if i < 0 {
 			return false
 		}
 		lp = lp[i:]
 	}
-	return strings.TrimPrefix(lp, "~") == "*"
+	lp = strings.TrimPrefix(lp, sigil)
+	return lp != "" && strings.ContainsRune("*?[", rune(lp[0]))
 }
 
 // commandTokens splits commands, one string or a list, into ACL rules such as

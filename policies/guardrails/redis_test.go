@@ -3,19 +3,22 @@ package guardrails
 import "testing"
 
 func TestRedisACLScoped(t *testing.T) {
+	// Our provider takes patterns without the ~ and & sigils.
 	tenant := m{
 		"username": "t:acme", "enabled": true, "password": secret{"pw"},
-		"keyPatterns": l{"~t:acme:*"}, "channelPatterns": l{"&t:acme:*"},
+		"keyPatterns": l{"t:acme:*"}, "channelPatterns": l{"t:acme:*"},
 		"commands": l{"-@all", "+get", "+set", "+del", "+expire"},
 	}
 	user := func(props m) Resource { return res(TypeRedisACLUser, "acme-redis", props) }
-	allKeys := func(p string) string {
-		return `Redis ACL user "t:acme" has key pattern "` + p + `", which matches every tenant's keys; restrict ` +
-			`keyPatterns to the tenant's prefix (for example "~t:<tenant>:*")`
+	keys := func(p string) string {
+		return `Redis ACL user "t:acme" has key pattern "` + p + `", which does not start with a literal prefix ` +
+			`and so reaches other tenants' keys; restrict keyPatterns to the tenant's prefix (for example ` +
+			`"t:<tenant>:*")`
 	}
-	allChannels := func(p string) string {
-		return `Redis ACL user "t:acme" has channel pattern "` + p + `", which matches every tenant's Pub/Sub ` +
-			`channels; restrict channelPatterns to the tenant's prefix (for example "&t:<tenant>:*")`
+	channels := func(p string) string {
+		return `Redis ACL user "t:acme" has channel pattern "` + p + `", which does not start with a literal ` +
+			`prefix and so reaches other tenants' Pub/Sub channels; restrict channelPatterns to the tenant's ` +
+			`prefix (for example "t:<tenant>:*")`
 	}
 	allCommands := func(c string) string {
 		return `Redis ACL user "t:acme" allows "` + c + `", which grants every command (FLUSHALL, CONFIG and ACL ` +
@@ -31,15 +34,21 @@ func TestRedisACLScoped(t *testing.T) {
 		want []string
 	}{
 		{name: "scoped tenant user", r: user(tenant)},
+		{name: "patterns in raw ACL syntax", r: user(with(tenant, m{
+			"keyPatterns": l{"~t:acme:*", "%R~t:acme:ro:*"}, "channelPatterns": l{"&t:acme:*"},
+		}))},
 		{name: "commands as one ACL string", r: user(with(tenant, m{"commands": "-@all +get +set"}))},
-		{name: "key pattern prefix ending in a star", r: user(with(tenant, m{"keyPatterns": l{"~t:acme:*", "%R~t:acme:ro:*"}}))},
 		{name: "key patterns unknown during preview", r: user(with(tenant, m{"keyPatterns": unknown}))},
-		{name: "~* key pattern", r: user(with(tenant, m{"keyPatterns": l{"~t:acme:*", "~*"}})), want: []string{allKeys("~*")}},
-		{name: "allkeys", r: user(with(tenant, m{"keyPatterns": l{"allkeys"}})), want: []string{allKeys("allkeys")}},
-		{name: "bare * key pattern", r: user(with(tenant, m{"keyPatterns": l{"*"}})), want: []string{allKeys("*")}},
-		{name: "read-only selector on every key", r: user(with(tenant, m{"keyPatterns": l{"%R~*"}})), want: []string{allKeys("%R~*")}},
-		{name: "&* channel pattern", r: user(with(tenant, m{"channelPatterns": l{"&*"}})), want: []string{allChannels("&*")}},
-		{name: "allchannels", r: user(with(tenant, m{"channelPatterns": l{"allchannels"}})), want: []string{allChannels("allchannels")}},
+		{name: "* key pattern", r: user(with(tenant, m{"keyPatterns": l{"t:acme:*", "*"}})), want: []string{keys("*")}},
+		{name: "~* key pattern", r: user(with(tenant, m{"keyPatterns": l{"~*"}})), want: []string{keys("~*")}},
+		{name: "allkeys", r: user(with(tenant, m{"keyPatterns": l{"allkeys"}})), want: []string{keys("allkeys")}},
+		{name: "read selector on every key", r: user(with(tenant, m{"keyPatterns": l{"%R~*"}})), want: []string{keys("%R~*")}},
+		{name: "pattern starting with a glob", r: user(with(tenant, m{"keyPatterns": l{"*:acme:*"}})), want: []string{keys("*:acme:*")}},
+		{name: "pattern starting with ?", r: user(with(tenant, m{"keyPatterns": l{"?:acme:*"}})), want: []string{keys("?:acme:*")}},
+		{name: "pattern starting with a class", r: user(with(tenant, m{"keyPatterns": l{"[st]:acme:*"}})), want: []string{keys("[st]:acme:*")}},
+		{name: "* channel pattern", r: user(with(tenant, m{"channelPatterns": l{"*"}})), want: []string{channels("*")}},
+		{name: "&* channel pattern", r: user(with(tenant, m{"channelPatterns": l{"&*"}})), want: []string{channels("&*")}},
+		{name: "allchannels", r: user(with(tenant, m{"channelPatterns": l{"allchannels"}})), want: []string{channels("allchannels")}},
 		{name: "+@all", r: user(with(tenant, m{"commands": l{"+@all"}})), want: []string{allCommands("+@all")}},
 		{name: "allcommands", r: user(with(tenant, m{"commands": l{"allcommands"}})), want: []string{allCommands("allcommands")}},
 		{name: "+@all inside one ACL string", r: user(with(tenant, m{"commands": "+@all -flushall"})), want: []string{allCommands("+@all")}},
@@ -57,12 +66,12 @@ func TestRedisACLScoped(t *testing.T) {
 			r: user(with(tenant, m{
 				"keyPatterns": l{"~*"}, "channelPatterns": l{"&*"}, "commands": l{"+@all"},
 			})),
-			want: []string{allKeys("~*"), allChannels("&*"), allCommands("+@all")},
+			want: []string{keys("~*"), channels("&*"), allCommands("+@all")},
 		},
 		{name: "privileged user allowed explicitly", r: user(with(tenant, m{
-			"allowPrivileged": true, "keyPatterns": l{"~*"}, "commands": l{"+@all"},
+			"allowPrivileged": true, "keyPatterns": l{"*"}, "commands": l{"+@all"},
 		}))},
-		{name: "other type", r: res(TypePostgresRole, "r", m{"keyPatterns": l{"~*"}})},
+		{name: "other type", r: res(TypePostgresRole, "r", m{"keyPatterns": l{"*"}})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

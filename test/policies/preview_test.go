@@ -201,29 +201,58 @@ func TestPreviewWithGuardrails(t *testing.T) {
 // provider's resources that its Check accepts but the pack refuses.
 func TestPreviewRefusesUnsafeDatabaseObjects(t *testing.T) {
 	t.Parallel()
-	id := strings.ToLower(random.UniqueID())
-	role := "t_" + id
-	program := func(ctx *pulumi.Context) error {
-		var r pulumi.CustomResourceState
-		// createDb and an unset connectionLimit (-1, unlimited) pass the
-		// provider's own checks; only the pack stops them.
-		return ctx.RegisterResource("tenantstack:postgres:Role", "tenant-role", pulumi.Map{
-			"name":     pulumi.String(role),
-			"login":    pulumi.Bool(true),
-			"createDb": pulumi.Bool(true),
-			"password": pulumi.ToSecret(pulumi.String("correct-horse-battery-staple")),
-		}, &r)
+	tests := []struct {
+		name     string
+		typ      string
+		props    func(name string) pulumi.Map
+		messages func(name string) []string
+	}{
+		{
+			// createDb and an unset connectionLimit (the provider's default,
+			// -1, is unlimited) pass the provider's own checks.
+			name: "tenant role with createDb and no connection limit",
+			typ:  "tenantstack:postgres:Role",
+			props: func(name string) pulumi.Map {
+				return pulumi.Map{
+					"name":     pulumi.String(name),
+					"login":    pulumi.Bool(true),
+					"createDb": pulumi.Bool(true),
+					"password": pulumi.ToSecret(pulumi.String("correct-horse-battery-staple")),
+				}
+			},
+			messages: func(name string) []string {
+				return []string{
+					`Postgres role "` + name + `" is a tenant login role and must not set createDb: true`,
+					`Postgres role "` + name + `" has connectionLimit -1, which means unlimited`,
+				}
+			},
+		},
+		{
+			name: "database keeping CONNECT for PUBLIC",
+			typ:  "tenantstack:postgres:Database",
+			props: func(name string) pulumi.Map {
+				return pulumi.Map{"name": pulumi.String(name), "revokePublicConnect": pulumi.Bool(false)}
+			},
+			messages: func(name string) []string {
+				return []string{`Postgres database "` + name + `" sets revokePublicConnect: false`}
+			},
+		},
 	}
-	out, err := previewWithPack(t, program, "pulumi-resource-tenantstack")
-	checkPreview(t, err, out, true, func(string) []string {
-		return []string{
-			`Postgres role "` + role + `" is a tenant login role and must not set createDb: true`,
-			`Postgres role "` + role + `" has connectionLimit -1, which means unlimited`,
-		}
-	}, "")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			name := "t_" + strings.ToLower(random.UniqueID())
+			program := func(ctx *pulumi.Context) error {
+				var r pulumi.CustomResourceState
+				return ctx.RegisterResource(tt.typ, "unsafe", tt.props(name), &r)
+			}
+			out, err := previewWithPack(t, program, "pulumi-resource-tenantstack")
+			checkPreview(t, err, out, true, tt.messages, name)
+		})
+	}
 }
 
-func checkPreview(t *testing.T, err error, out string, wantErr bool, messages func(string) []string, ns string) {
+func checkPreview(t *testing.T, err error, out string, wantErr bool, messages func(string) []string, name string) {
 	t.Helper()
 	switch {
 	case wantErr && err == nil:
@@ -240,7 +269,7 @@ func checkPreview(t *testing.T, err error, out string, wantErr bool, messages fu
 	if !strings.Contains(out, "mandatory") {
 		t.Errorf("preview output shows no mandatory violation:\n%s", out)
 	}
-	for _, m := range messages(ns) {
+	for _, m := range messages(name) {
 		if !strings.Contains(out, m) {
 			t.Errorf("preview output lacks %q:\n%s", m, out)
 		}
