@@ -186,6 +186,38 @@ func TestPreviewWithGuardrails(t *testing.T) {
 				return []string{`ResourceQuota "` + ns + `-quota" sets services.loadbalancers to "2"; it must be "0"`}
 			},
 		},
+		{
+			name: "ClusterRole with wildcards granted to a tenant ServiceAccount",
+			objs: func(ns string) []kubernetesObject {
+				const rbac = "rbac.authorization.k8s.io/v1"
+				return append(tenantNamespace(ns),
+					kubernetesObject{"kubernetes:" + rbac + ":ClusterRole", rbac, "ClusterRole", ns + "-wide", pulumi.Map{
+						"metadata": pulumi.Map{"name": pulumi.String(ns + "-wide")},
+						"rules": pulumi.Array{pulumi.Map{
+							"apiGroups": pulumi.StringArray{pulumi.String("")},
+							"resources": pulumi.StringArray{pulumi.String("configmaps")},
+							"verbs":     pulumi.StringArray{pulumi.String("*")},
+						}},
+					}},
+					kubernetesObject{"kubernetes:" + rbac + ":RoleBinding", rbac, "RoleBinding", ns + "-grant", pulumi.Map{
+						"metadata": pulumi.Map{"name": pulumi.String(ns + "-grant"), "namespace": pulumi.String(ns)},
+						"roleRef": pulumi.Map{
+							"apiGroup": pulumi.String("rbac.authorization.k8s.io"),
+							"kind":     pulumi.String("ClusterRole"),
+							"name":     pulumi.String(ns + "-wide"),
+						},
+						"subjects": pulumi.Array{pulumi.Map{
+							"kind": pulumi.String("ServiceAccount"), "name": pulumi.String("app"),
+							"namespace": pulumi.String(ns),
+						}},
+					}})
+			},
+			wantErr: true,
+			messages: func(ns string) []string {
+				return []string{`ClusterRole "` + ns + `-wide" is granted to ServiceAccount "app" of tenant namespace "` +
+					ns + `" by RoleBinding "` + ns + `-grant" and has "*" in rules[0].verbs`}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,12 +293,12 @@ func checkPreview(t *testing.T, err error, out string, wantErr bool, messages fu
 		t.Fatalf("preview failed: %v\noutput:\n%s", err, out)
 	}
 	if messages == nil {
-		if strings.Contains(out, "mandatory") {
+		if strings.Contains(out, "[mandatory]") {
 			t.Errorf("preview reported a policy violation:\n%s", out)
 		}
 		return
 	}
-	if !strings.Contains(out, "mandatory") {
+	if !strings.Contains(out, "[mandatory]") {
 		t.Errorf("preview output shows no mandatory violation:\n%s", out)
 	}
 	for _, m := range messages(name) {
