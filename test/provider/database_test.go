@@ -72,8 +72,12 @@ func TestDatabaseLifecycle(t *testing.T) {
 	}
 
 	// A connected session blocks the delete, which changes nothing.
-	session := h.admin(db)
-	err := h.delete(databaseToken, id, state)
+	session, err := h.connectAs("", "", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { session.Close(context.Background()) })
+	err = h.delete(databaseToken, id, state)
 	if err == nil || !strings.Contains(err.Error(), "forceDestroy") {
 		t.Fatalf("delete with a session connected: err = %v, want a refusal naming forceDestroy", err)
 	}

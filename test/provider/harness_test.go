@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,6 +51,9 @@ type harness struct {
 	t      *testing.T
 	env    devplatform.Env
 	server integration.Server
+
+	mu    sync.Mutex
+	conns map[string]*pgx.Conn
 }
 
 func newHarness(t *testing.T) *harness {
@@ -278,13 +282,24 @@ func expectFailure(t *testing.T, failures []p.CheckFailure, prop string, fragmen
 	t.Fatalf("no failure on %s containing %q; got %+v", prop, fragments, failures)
 }
 
-// admin opens an admin connection to db ("" for the URL's database).
+// admin returns the harness's admin connection to db ("" for the URL's
+// database), opened on first use and closed after the test, so checks do
+// not pile up connections on a server with a small max_connections.
 func (h *harness) admin(db string) *pgx.Conn {
 	h.t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if conn, ok := h.conns[db]; ok && !conn.IsClosed() {
+		return conn
+	}
 	conn, err := h.connectAs("", "", db)
 	if err != nil {
 		h.t.Fatalf("admin connection to %q: %v", db, err)
 	}
+	if h.conns == nil {
+		h.conns = map[string]*pgx.Conn{}
+	}
+	h.conns[db] = conn
 	h.t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
 }
