@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"golang.org/x/term"
 	"gopkg.in/yaml.v3"
 )
 
@@ -33,14 +34,11 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("unknown output format %q; use one of table, json, yaml", s)
 }
 
-// IsTerminal reports whether w is a character device, such as a terminal.
+// IsTerminal reports whether w is a terminal.
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	// A character device is not enough: /dev/null is one too.
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Printer writes results in one format.

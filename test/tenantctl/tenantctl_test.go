@@ -377,7 +377,7 @@ func TestApplyFleet(t *testing.T) {
 		t.Errorf("apply without --prune deleted %v", rep.Deleted)
 	}
 	rep = fleet.ApplyReport{}
-	json.Unmarshal([]byte(mustTenantctl(t, "apply", "-f", onlyA, "--prune", "-o", "json")), &rep)
+	json.Unmarshal([]byte(mustTenantctl(t, "apply", "-f", onlyA, "--prune", "--yes", "-o", "json")), &rep)
 	if len(rep.Deleted) != 1 || rep.Deleted[0] != b {
 		t.Errorf("apply --prune deleted %v; want [%s]", rep.Deleted, b)
 	}
