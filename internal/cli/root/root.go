@@ -15,6 +15,7 @@ import (
 
 	"github.com/tenantstack/tenantstack/internal/cli/cmdutil"
 	"github.com/tenantstack/tenantstack/internal/cli/dev"
+	platformCmd "github.com/tenantstack/tenantstack/internal/cli/platform"
 	applyCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/apply"
 	createCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/create"
 	credentialsCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/credentials"
@@ -27,6 +28,7 @@ import (
 	"github.com/tenantstack/tenantstack/internal/engine"
 	"github.com/tenantstack/tenantstack/internal/fleet"
 	"github.com/tenantstack/tenantstack/internal/output"
+	"github.com/tenantstack/tenantstack/internal/probe"
 	"github.com/tenantstack/tenantstack/internal/version"
 )
 
@@ -108,6 +110,9 @@ All state lives under TENANTSTACK_HOME (default ~/.tenantstack).`,
 			return nil, err
 		}
 		svc = fleet.NewService(eng, platform)
+		svc.Prober = func(ctx context.Context, p *fleet.Platform, self fleet.Credentials, others []fleet.Credentials) ([]fleet.Probe, error) {
+			return probe.Run(ctx, probe.Admin{PostgresURL: p.PostgresAdminURL, RedisURL: p.RedisAdminURL, Kubeconfig: p.Kubeconfig}, self, others)
+		}
 		return svc, nil
 	}
 	cmd.SetVersionTemplate("tenantctl {{.Version}}\n")
@@ -131,6 +136,7 @@ var verbs = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return credentialsCmd.NewCmdCredentials(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return verifyCmd.NewCmdVerify(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return applyCmd.NewCmdApply(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return platformCmd.NewCmdPlatform(f, nil) },
 	dev.NewCmdDev,
 }
 
