@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/blang/semver"
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/integration"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
 	"github.com/tenantstack/tenantstack/internal/version"
@@ -130,5 +132,40 @@ func TestConfigChangesNeverReplaceTheProvider(t *testing.T) {
 	same, err := server.DiffConfig(p.DiffRequest{Urn: urn, State: old.Inputs, OldInputs: old.Inputs, Inputs: old.Inputs})
 	if err != nil || same.HasChanges {
 		t.Fatalf("unchanged config: %+v %v", same, err)
+	}
+}
+
+// TestMissingServerURL configures only Redis: PostgreSQL resources then
+// fail with a message saying how to set postgresUrl, and the other way
+// round, without contacting anything.
+func TestMissingServerURL(t *testing.T) {
+	for _, tc := range []struct {
+		config, token, want string
+		inputs              map[string]any
+	}{
+		{"redisUrl", "tenantstack:postgres:Role", "tenantstack:postgresUrl is not set", map[string]any{"name": "r"}},
+		{"postgresUrl", "tenantstack:redis:AclUser", "tenantstack:redisUrl is not set", map[string]any{"username": "u"}},
+	} {
+		prov, err := New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		server, err := integration.NewServer(t.Context(), Name, semver.MustParse(version.ProviderVersion), integration.WithProvider(prov))
+		if err != nil {
+			t.Fatal(err)
+		}
+		url := map[string]string{"redisUrl": "redis://a:b@127.0.0.1:1", "postgresUrl": "postgres://a:b@127.0.0.1:1/postgres"}[tc.config]
+		if err := server.Configure(p.ConfigureRequest{Args: property.NewMap(map[string]property.Value{tc.config: property.New(url)})}); err != nil {
+			t.Fatalf("configuring only %s: %v", tc.config, err)
+		}
+		urn := resource.NewURN("stack", "project", "", tokens.Type(tc.token), "r")
+		check, err := server.Check(p.CheckRequest{Urn: urn, Inputs: inputs(tc.inputs)})
+		if err != nil || len(check.Failures) > 0 {
+			t.Fatal(err, check.Failures)
+		}
+		_, err = server.Create(p.CreateRequest{Urn: urn, Properties: check.Inputs})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "pulumi config set --secret") {
+			t.Fatalf("%s with only %s: err = %v", tc.token, tc.config, err)
+		}
 	}
 }
