@@ -106,9 +106,12 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 		if a.InCluster == nil {
 			return nil, fmt.Errorf("postgres %q: InCluster settings are required in incluster mode", name)
 		}
-		if err := a.InCluster.check(name); err != nil {
+		// Defaults go into a copy: the caller's InClusterArgs stay as given.
+		ic := *a.InCluster
+		if err := ic.check(name); err != nil {
 			return nil, err
 		}
+		a.InCluster = &ic
 	default:
 		return nil, fmt.Errorf("postgres %q: unknown mode %q; use %q or %q", name, a.Mode, External, InCluster)
 	}
@@ -176,13 +179,6 @@ func NewPostgres(ctx *pulumi.Context, name string, args *PostgresArgs, opts ...p
 // contract and platform migrations.
 func installContract(ctx *pulumi.Context, name, database string, prov *tenantstack.Provider, parent pulumi.ResourceOption) error {
 	opts := []pulumi.ResourceOption{parent, pulumi.Provider(prov)}
-	db, err := pg.NewDatabase(ctx, name+"-database", &pg.DatabaseArgs{
-		Name:                pulumi.String(database),
-		RevokePublicConnect: pulumi.Bool(true),
-	}, opts...)
-	if err != nil {
-		return err
-	}
 	var roles []pulumi.Resource
 	for _, r := range []string{"app_owner", "app_tenant"} {
 		role, err := pg.NewRole(ctx, name+"-"+r, &pg.RoleArgs{Name: pulumi.String(r)}, opts...)
@@ -190,6 +186,17 @@ func installContract(ctx *pulumi.Context, name, database string, prov *tenantsta
 			return err
 		}
 		roles = append(roles, role)
+	}
+	// The contract makes app_owner own schema app in the database and gives
+	// app_tenant privileges there, and PostgreSQL refuses to drop a role
+	// that still owns or holds anything: the database must go before the
+	// roles on destroy, so it depends on them.
+	db, err := pg.NewDatabase(ctx, name+"-database", &pg.DatabaseArgs{
+		Name:                pulumi.String(database),
+		RevokePublicConnect: pulumi.Bool(true),
+	}, append(opts, pulumi.DependsOn(roles))...)
+	if err != nil {
+		return err
 	}
 	// Tenant logins must reach the platform database; CONNECT is revoked
 	// from PUBLIC, so the tenant group gets it.
