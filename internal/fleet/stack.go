@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -137,24 +138,36 @@ func (s *Service) Create(ctx context.Context, spec Spec, progress io.Writer) (*T
 	if _, err := s.platform(ctx); err != nil {
 		return nil, err
 	}
-	dir := s.workDir(spec.Name)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// A new tenant (the common case) costs one failed select and one
+	// create; only a stack that already exists is read and recovered.
+	st, err := s.selectStack(ctx, spec.Name)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		dir := s.workDir(spec.Name)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		st, err = auto.NewStackInlineSource(ctx, s.stackName(spec.Name), TenantProject, nil, s.wsOpts(dir)...)
+		if auto.IsCreateStack409Error(err) {
+			return nil, fmt.Errorf("%w: tenant %q is being created by another tenantctl right now", ErrExists, spec.Name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("creating the stack of tenant %q: %w", spec.Name, err)
+		}
+	case err != nil:
 		return nil, err
-	}
-	st, err := auto.UpsertStackInlineSource(ctx, s.stackName(spec.Name), TenantProject, nil, s.wsOpts(dir)...)
-	if err != nil {
-		return nil, fmt.Errorf("creating the stack of tenant %q: %w", spec.Name, err)
-	}
-	prev, err := readState(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	if prev != nil {
-		return nil, fmt.Errorf("%w: tenant %q already exists (tier %s); use \"tenantctl get %s\" to see it or \"tenantctl update %s\" to change it",
-			ErrExists, spec.Name, prev.Spec.Tier, spec.Name, spec.Name)
-	}
-	if err := s.recover(ctx, st, progress); err != nil {
-		return nil, err
+	default:
+		prev, err := readState(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		if prev != nil {
+			return nil, fmt.Errorf("%w: tenant %q already exists (tier %s); use \"tenantctl get %s\" to see it or \"tenantctl update %s\" to change it",
+				ErrExists, spec.Name, prev.Spec.Tier, spec.Name, spec.Name)
+		}
+		if err := s.recover(ctx, st, progress); err != nil {
+			return nil, err
+		}
 	}
 	return s.converge(ctx, st, nil, spec, StatusActive, progress)
 }
