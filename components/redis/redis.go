@@ -77,10 +77,12 @@ func NewRedis(ctx *pulumi.Context, name string, args *RedisArgs, opts ...pulumi.
 			return nil, fmt.Errorf("redis %q: AdminURL is required in external mode", name)
 		}
 	case InCluster:
-		ic := a.InCluster
-		if ic == nil || ic.KubernetesProvider == nil || ic.AdminPassword == nil {
+		if a.InCluster == nil || a.InCluster.KubernetesProvider == nil || a.InCluster.AdminPassword == nil {
 			return nil, fmt.Errorf("redis %q: incluster mode needs InCluster.KubernetesProvider and InCluster.AdminPassword", name)
 		}
+		// Defaults go into a copy: the caller's InClusterArgs stay as given.
+		ic := *a.InCluster
+		a.InCluster = &ic
 		if ic.Namespace == "" {
 			ic.Namespace = "platform-system"
 		}
