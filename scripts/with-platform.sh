@@ -19,7 +19,7 @@ cleanup() {
 		echo "with-platform: platform kept running; TENANTSTACK_HOME=$TENANTSTACK_HOME" >&2
 		exit $rc
 	fi
-	"$tenantctl" dev down --purge >&2 || echo "with-platform: dev down failed; state kept in $TENANTSTACK_HOME" >&2
+	"$tenantctl" dev down --purge --yes >&2 || echo "with-platform: dev down failed; state kept in $TENANTSTACK_HOME" >&2
 	rm -rf "$TENANTSTACK_HOME"
 	exit $rc
 }

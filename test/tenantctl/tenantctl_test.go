@@ -81,8 +81,15 @@ func credentials(t *testing.T, name string) fleet.Credentials {
 	return c
 }
 
+// pgLogin logs in with url and runs a query. The simple protocol works
+// through PgBouncer in transaction mode, which keeps no prepared statements.
 func pgLogin(ctx context.Context, url string) error {
-	conn, err := pgx.Connect(ctx, url)
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return err
+	}
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
