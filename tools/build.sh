@@ -19,7 +19,8 @@ BUILD_DATE=2026-01-01T00:00:00Z
 cache_root=${TENANTSTACK_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tenantstack/tools}
 key=$( (echo "$PULUMI_VERSION $KUBERNETES_PROVIDER_VERSION $KUBE_VERSION $ETCD_VERSION $BUILD_DATE $(go env GOVERSION)"
 	cat "$here"/pulumi/go.mod "$here"/pulumi/go.sum "$here"/kube/go.mod "$here"/kube/go.sum \
-	"$here"/etcd/go.mod "$here"/etcd/go.sum "$here"/pulumi/cmd/pulumi-resource-kubernetes/main.go \
+	"$here"/etcd/go.mod "$here"/etcd/go.sum "$here"/kubernetes/go.mod "$here"/kubernetes/go.sum \
+	"$here"/kubernetes/cmd/pulumi-resource-kubernetes/main.go \
 	"$here"/etcd/cmd/etcd/main.go) | sha256sum | cut -c1-16)
 bin="$cache_root/$key/bin"
 
@@ -104,6 +105,6 @@ run kube-apiserver "20 min" "$here/kube" go build -ldflags "$(kube_ldflags)" -o 
 run kube-controller-manager "5 min" "$here/kube" go build -ldflags "$(kube_ldflags)" -o "$bin/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
 run kubectl "2 min" "$here/kube" go build -ldflags "$(kube_ldflags)" -o "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl
 run pulumi "15 min" "$here/pulumi" build_pulumi
-run pulumi-resource-kubernetes "25 min" "$here/pulumi" build_kubernetes_provider
+run pulumi-resource-kubernetes "25 min" "$here/kubernetes" build_kubernetes_provider
 ((${#todo[@]} == 0)) || log "toolchain ready in $((SECONDS - total))s"
 echo "$bin"
