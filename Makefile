@@ -34,7 +34,7 @@ tools-path: ## print the absolute directory holding the built tool binaries
 .PHONY: build
 build: ## build tenantctl, our provider, language host and policy pack into ./bin
 	@mkdir -p $(BIN)
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/... ./policies/guardrails/cmd/...
 
 .PHONY: dev-up
 dev-up: build ## start the local platform (PostgreSQL, PgBouncer, Redis, Kubernetes) on 127.0.0.1
