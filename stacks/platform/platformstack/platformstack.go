@@ -144,7 +144,7 @@ func Build(ctx *pulumi.Context, cfg *Config) error {
 	ctx.Export("redisPort", rd.Port)
 	ctx.Export("redisAdminUrl", rd.AdminURL)
 	ctx.Export("kubeconfig", pulumi.String(cfg.Kubeconfig))
-	ctx.Export("otelEndpoint", obs.OTLPGRPCEndpoint)
+	ctx.Export("otelEndpoint", obs.OTLPHTTPEndpoint)
 	ctx.Export("egressCidrs", pulumi.ToStringArray(cfg.EgressCIDRs))
 	ctx.Export("platformNamespace", cl.PlatformNamespace)
 	ctx.Export("tenantPriorityClass", cl.TenantPriorityClass)
