@@ -9,12 +9,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
@@ -170,26 +168,6 @@ func (s *Service) Create(ctx context.Context, spec Spec, progress io.Writer) (*T
 		}
 	}
 	return s.converge(ctx, st, nil, spec, StatusActive, progress)
-}
-
-// recover prepares a stack whose last operation was interrupted: the engine
-// records creates it had started as pending; those objects may or may not
-// exist. Clearing them lets the next up create them again, and our
-// provider and the Kubernetes provider (server-side apply) adopt objects
-// that already exist under the tenant's deterministic names.
-func (s *Service) recover(ctx context.Context, st auto.Stack, progress io.Writer) error {
-	dep, err := st.Export(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the state of stack %q: %w", st.Name(), err)
-	}
-	if !strings.Contains(string(dep.Deployment), `"pending_operations"`) {
-		return nil
-	}
-	fmt.Fprintf(progress, "%s: completing an interrupted operation\n", st.Name())
-	if _, err := st.Refresh(ctx, optrefresh.ClearPendingCreates(), optrefresh.SuppressProgress()); err != nil {
-		return fmt.Errorf("recovering the interrupted stack %q: %w", st.Name(), err)
-	}
-	return nil
 }
 
 // Get returns one tenant.
