@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -31,6 +34,9 @@ type pendingOp struct {
 // Kubernetes provider applies them server-side, which adopts an existing
 // object.
 func (s *Service) recover(ctx context.Context, st auto.Stack, progress io.Writer) error {
+	if err := s.clearStaleLocks(st.Name(), progress); err != nil {
+		return err
+	}
 	dep, err := st.Export(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the state of stack %q: %w", st.Name(), err)
@@ -145,4 +151,47 @@ func removeOrphan(ctx context.Context, p *Platform, op pendingOp) error {
 		_, err = conn.Exec(ctx, "DROP ROLE "+name)
 	}
 	return err
+}
+
+// clearStaleLocks removes the locks of a file backend that were left by a
+// Pulumi process of this host that no longer runs: a killed `up` leaves its
+// lock behind, and every later operation on the stack would be refused.
+// Locks of live processes, other hosts or other backends are left alone.
+func (s *Service) clearStaleLocks(stack string, progress io.Writer) error {
+	root, ok := strings.CutPrefix(s.eng.BackendURL, "file://")
+	if !ok {
+		return nil
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(root, ".pulumi", "locks", "organization", TenantProject, stack)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil // no locks
+	}
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		var l struct {
+			Pid      int    `json:"pid"`
+			Hostname string `json:"hostname"`
+		}
+		if json.Unmarshal(b, &l) != nil || l.Hostname != host || l.Pid <= 0 {
+			continue
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", l.Pid))
+		if err == nil && strings.Contains(string(cmdline), "pulumi") {
+			continue // still running
+		}
+		printf(progress, "%s: removing the lock left by pulumi process %d, which no longer runs\n", stack, l.Pid)
+		if err := os.Remove(path); err != nil {
+			return err
+		}
+	}
+	return nil
 }
