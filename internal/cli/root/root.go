@@ -29,6 +29,7 @@ import (
 	"github.com/tenantstack/tenantstack/internal/fleet"
 	"github.com/tenantstack/tenantstack/internal/output"
 	"github.com/tenantstack/tenantstack/internal/probe"
+	"github.com/tenantstack/tenantstack/internal/toolchain"
 	"github.com/tenantstack/tenantstack/internal/version"
 )
 
@@ -109,7 +110,13 @@ All state lives under TENANTSTACK_HOME (default ~/.tenantstack).`,
 		if err != nil {
 			return nil, err
 		}
-		svc = fleet.NewService(eng, platform)
+		// Every tenant and platform up runs with the guardrails policy
+		// pack when it is built (make build puts it beside tenantctl).
+		var packs []string
+		if pack, err := toolchain.Lookup(guardrailsPack); err == nil {
+			packs = append(packs, pack)
+		}
+		svc = fleet.NewService(eng, platform, packs...)
 		svc.Prober = func(ctx context.Context, p *fleet.Platform, self fleet.Credentials, others []fleet.Credentials) ([]fleet.Probe, error) {
 			return probe.Run(ctx, probe.Admin{PostgresURL: p.PostgresAdminURL, RedisURL: p.RedisAdminURL, Kubeconfig: p.Kubeconfig}, self, others)
 		}
@@ -154,6 +161,9 @@ func newCmdVersion(f *cmdutil.Factory) *cobra.Command {
 		},
 	}
 }
+
+// guardrailsPack is the policy pack binary built from policies/guardrails.
+const guardrailsPack = "pulumi-analyzer-policy-tenantstack-guardrails"
 
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {
