@@ -118,7 +118,7 @@ All state lives under TENANTSTACK_HOME (default ~/.tenantstack).`,
 		}
 		svc = fleet.NewService(eng, platform, packs...)
 		svc.Prober = func(ctx context.Context, p *fleet.Platform, self fleet.Credentials, others []fleet.Credentials) ([]fleet.Probe, error) {
-			return probe.Run(ctx, probe.Admin{PostgresURL: p.PostgresAdminURL, RedisURL: p.RedisAdminURL, Kubeconfig: p.Kubeconfig}, self, others)
+			return probe.Run(ctx, probe.Admin{PostgresURL: p.PostgresAdminURL, RedisURL: p.RedisAdminURL, Kubeconfig: p.Kubeconfig, PlatformDatabase: p.Database}, self, others)
 		}
 		return svc, nil
 	}
