@@ -122,8 +122,9 @@ func NewRedis(ctx *pulumi.Context, name string, args *RedisArgs, opts ...pulumi.
 		// The default user is switched off and stripped of every right.
 		// Redis cannot delete it, so destroy leaves it as it is: off.
 		if _, err := rd.NewACLUser(ctx, name+"-default-user", &rd.ACLUserArgs{
-			Username: pulumi.String("default"),
-			Enabled:  pulumi.Bool(false),
+			Username:        pulumi.String("default"),
+			Enabled:         pulumi.Bool(false),
+			AllowPrivileged: pulumi.Bool(true),
 		}, pulumi.Parent(c), pulumi.Provider(prov), pulumi.RetainOnDelete(true)); err != nil {
 			return nil, err
 		}

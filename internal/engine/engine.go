@@ -57,6 +57,9 @@ func New(homeDir, backendURL string) (*Engine, error) {
 		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
 		"PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK":    "true",
+		// Resource plugins are registered in PULUMI_HOME (registerPlugins);
+		// PATH is for the language host only.
+		"PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
 		// Our language host is found on PATH; resource plugins are
 		// registered in PULUMI_HOME and found there first.
 		"PATH": searchPath(filepath.Dir(pulumiPath)),

@@ -84,7 +84,7 @@ const sharedTables = `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.reln
 	WHERE n.nspname = 'app' AND c.relkind IN ('r', 'p') AND c.relname <> 'tenants' ORDER BY 1`
 
 func deleteSharedRows(ctx context.Context, p *Platform, id string) (int64, error) {
-	conn, err := pgx.Connect(ctx, p.PostgresAdminURL)
+	conn, err := platformConn(ctx, p)
 	if err != nil {
 		return 0, err
 	}
@@ -117,7 +117,7 @@ func queryStrings(ctx context.Context, conn *pgx.Conn, sql string, args ...any) 
 // destroyed. The namespace is given time to finish terminating.
 func leftovers(ctx context.Context, p *Platform, id, tier string) ([]string, error) {
 	var left []string
-	conn, err := pgx.Connect(ctx, p.PostgresAdminURL)
+	conn, err := platformConn(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func exportTenant(ctx context.Context, p *Platform, c Credentials, dir string, p
 	}
 	switch tenant.Tier(c.Tier) {
 	case tenant.TierSchema:
-		if err := pgDump(ctx, p.PostgresAdminURL, "", filepath.Join(out, "schema.sql"), "--schema", c.Postgres.Schema); err != nil {
+		if err := pgDump(ctx, p.PostgresAdminURL, p.Database, filepath.Join(out, "schema.sql"), "--schema", c.Postgres.Schema); err != nil {
 			return "", err
 		}
 	case tenant.TierDatabase:
@@ -258,7 +258,7 @@ func pgDump(ctx context.Context, adminURL, database, file string, args ...string
 }
 
 func exportSharedRows(ctx context.Context, p *Platform, id, out string) error {
-	conn, err := pgx.Connect(ctx, p.PostgresAdminURL)
+	conn, err := platformConn(ctx, p)
 	if err != nil {
 		return err
 	}

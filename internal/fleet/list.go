@@ -83,7 +83,7 @@ type registration struct {
 }
 
 func registry(ctx context.Context, p *Platform) ([]registration, error) {
-	conn, err := pgx.Connect(ctx, p.PostgresAdminURL)
+	conn, err := platformConn(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the platform database: %w", err)
 	}

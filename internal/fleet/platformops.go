@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
@@ -77,7 +76,7 @@ func (s *Service) PlatformUp(ctx context.Context, config map[string]string, prog
 	if err != nil {
 		return nil, fmt.Errorf("platform up failed; fix the cause and run it again: %w", err)
 	}
-	return &PlatformResult{Stack: s.Platform, Changes: changes(res.Summary.ResourceChanges), Outputs: plainOutputs(res.Outputs)}, nil
+	return &PlatformResult{Stack: s.Platform, Changes: changes(res.Summary.ResourceChanges), Outputs: plainOutputs(res.Outputs, false)}, nil
 }
 
 // PlatformPreview shows what PlatformUp would change.
@@ -137,14 +136,7 @@ func (s *Service) PlatformOutputs(ctx context.Context, showSecrets bool) (*Platf
 	if err != nil {
 		return nil, err
 	}
-	if !showSecrets {
-		for k, o := range outs {
-			if o.Secret {
-				outs[k] = auto.OutputValue{Value: "[secret]", Secret: true}
-			}
-		}
-	}
-	return &PlatformResult{Stack: s.Platform, Outputs: plainOutputs(outs)}, nil
+	return &PlatformResult{Stack: s.Platform, Outputs: plainOutputs(outs, showSecrets)}, nil
 }
 
 // secretKeys are the platform configuration keys stored as secrets.
@@ -159,15 +151,16 @@ func changes(m *map[string]int) map[string]int {
 	return *m
 }
 
-func plainOutputs(outs auto.OutputMap) map[string]string {
-	keys := make([]string, 0, len(outs))
-	for k := range outs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+// plainOutputs renders outputs as strings, secrets masked unless
+// showSecrets: stdout never carries a secret the user did not ask for.
+func plainOutputs(outs auto.OutputMap, showSecrets bool) map[string]string {
 	m := make(map[string]string, len(outs))
-	for _, k := range keys {
-		m[k] = fmt.Sprint(outs[k].Value)
+	for k, o := range outs {
+		if o.Secret && !showSecrets {
+			m[k] = "[secret]"
+			continue
+		}
+		m[k] = fmt.Sprint(o.Value)
 	}
 	return m
 }

@@ -38,3 +38,19 @@ func redisAdmin(p *Platform) (*redis.Client, error) {
 	}
 	return redis.NewClient(opt), nil
 }
+
+// platformConn connects as the admin to the platform database, where the
+// shared tier, the registry and the tenant schemas live. The admin URL
+// names the server's maintenance database.
+func platformConn(ctx context.Context, p *Platform) (*pgx.Conn, error) {
+	cfg, err := pgx.ParseConfig(p.PostgresAdminURL)
+	if err != nil {
+		return nil, fmt.Errorf("the platform's PostgreSQL admin URL: %w", err)
+	}
+	cfg.Database = p.Database
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the platform database %q: %w", p.Database, err)
+	}
+	return conn, nil
+}

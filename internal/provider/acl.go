@@ -56,7 +56,7 @@ func checkRedisUsername(name string) string {
 		}
 	}
 	if name == "default" {
-		return `username "default" is the server's built-in user; the platform keeps it off`
+		return `username "default" is the server's built-in user; only the platform manages it, with allowPrivileged and enabled: false, to keep it off`
 	}
 	return ""
 }

@@ -74,7 +74,10 @@ func (*ACLUser) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckR
 
 func checkACLUser(req infer.CheckRequest, args *ACLUserArgs) []p.CheckFailure {
 	f := newFailures(req.NewInputs)
-	f.add("username", checkRedisUsername(args.Username))
+	// The platform may manage the built-in default user, to keep it off.
+	if !(args.Username == "default" && args.AllowPrivileged && !boolOr(args.Enabled, true)) {
+		f.add("username", checkRedisUsername(args.Username))
+	}
 	f.add("password", checkPassword(args.Password))
 	for i, k := range args.KeyPatterns {
 		f.add("keyPatterns", checkPattern(fmt.Sprintf("keyPatterns[%d]", i), k, "~", args.AllowPrivileged))
@@ -175,7 +178,9 @@ func (*ACLUser) Create(ctx context.Context, req infer.CreateRequest[ACLUserArgs]
 		if err != nil {
 			return err
 		}
-		if exists {
+		// The built-in default user always exists; the platform manages
+		// it in place (Check allows it only to keep it off).
+		if exists && a.Username != "default" {
 			return fmt.Errorf("ACL user %q already exists; adopt it with \"pulumi import tenantstack:redis:AclUser <resource-name> %s\" or choose another name", a.Username, a.Username)
 		}
 		rules, err := applyACLUser(ctx, rdb, a)
