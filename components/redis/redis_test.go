@@ -259,9 +259,13 @@ func checkDefaultUser(t *testing.T, rec *recorder, name string) {
 	if v := get(t, u.Inputs, "enabled"); !v.IsBool() || v.BoolValue() {
 		t.Errorf("ACL user enabled = %v, want false", v)
 	}
+	// The provider takes the built-in user only as a privileged one kept off.
+	if v := get(t, u.Inputs, "allowPrivileged"); !v.IsBool() || !v.BoolValue() {
+		t.Errorf("ACL user allowPrivileged = %v, want true (the provider refuses the default user otherwise)", v)
+	}
 	// Nothing that would let anyone in as the default user.
-	for _, k := range []string{"password", "keyPatterns", "channelPatterns", "commands", "allowPrivileged"} {
-		if v, ok := u.Inputs[resource.PropertyKey(k)]; ok && !v.IsNull() && !(v.IsBool() && !v.BoolValue()) {
+	for _, k := range []string{"password", "keyPatterns", "channelPatterns", "commands"} {
+		if v, ok := u.Inputs[resource.PropertyKey(k)]; ok && !v.IsNull() {
 			t.Errorf("ACL user %s = %v, want unset", k, v)
 		}
 	}
