@@ -244,7 +244,9 @@ func (s *kubeSuite) ownNamespace(ctx context.Context, self fleet.Credentials) (s
 	return s.allowAll(ctx, self, []access{
 		{Verb: "get", Resource: "configmaps", Namespace: ns},
 		{Verb: "list", Resource: "configmaps", Namespace: ns},
-		{Verb: "create", Resource: "pods", Namespace: ns},
+		// Tenants run workloads through Deployments and Jobs; the
+		// TenantStack Role grants no bare pod creation.
+		{Verb: "create", Group: "apps", Resource: "deployments", Namespace: ns},
 	})
 }
 

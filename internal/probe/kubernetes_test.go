@@ -69,13 +69,14 @@ func kubeTenant(id string) fleet.Credentials {
 	return fleet.Credentials{Tenant: id, Kubernetes: fleet.KubernetesCredentials{Namespace: "tenant-" + id, ServiceAccount: "app"}}
 }
 
-// tenantRole allows what the tenant Role allows: configmaps and pods in
-// the tenant's own namespace.
+// tenantRole allows what the tenant Role allows: configmaps and
+// deployments in the tenant's own namespace.
 func tenantRole(s sarSpec) bool {
 	a := s.ResourceAttributes
 	own := strings.TrimPrefix(s.User, "system:serviceaccount:")
 	own, _, _ = strings.Cut(own, ":")
-	return a.Namespace == own && a.Group == "" && (a.Resource == "configmaps" || a.Resource == "pods") && a.Subresource == ""
+	return a.Namespace == own && a.Subresource == "" &&
+		((a.Group == "" && a.Resource == "configmaps") || (a.Group == "apps" && a.Resource == "deployments"))
 }
 
 func TestKubernetesProbes(t *testing.T) {

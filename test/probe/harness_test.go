@@ -433,6 +433,7 @@ func (p *platform) newTenant(t *testing.T, td *teardown, tier string) fleet.Cred
 		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": map[string]any{"name": "tenant"},
 		"rules": []map[string]any{
 			{"apiGroups": []string{""}, "resources": []string{"pods", "services", "configmaps", "secrets", "persistentvolumeclaims"}, "verbs": crud},
+			{"apiGroups": []string{"apps"}, "resources": []string{"deployments"}, "verbs": crud},
 			{"apiGroups": []string{""}, "resources": []string{"pods/log"}, "verbs": []string{"get", "list"}},
 			{"apiGroups": []string{"apps"}, "resources": []string{"deployments", "replicasets", "statefulsets"}, "verbs": crud},
 			{"apiGroups": []string{"batch"}, "resources": []string{"jobs", "cronjobs"}, "verbs": crud},
