@@ -350,10 +350,45 @@ func (s *stack) setup() {
 	})
 }
 
-// requireUnoccupied fails when the platform already holds what the stack
-// creates (a `tenantctl platform up` of another suite, say): up would fail
-// on it, and destroy would take it from its owner.
+// requireUnoccupied makes sure the platform holds nothing of what the
+// stack creates: up would fail on it, and destroy would take it from its
+// owner. The one occupant it removes is the platform stack of
+// TENANTSTACK_HOME, which earlier suites of `make test-integration` bring
+// up with tenantctl and leave: `tenantctl platform destroy` refuses while
+// tenants remain, and the suites that need it bring it up again.
 func (s *stack) requireUnoccupied() {
+	t := s.t
+	found := s.occupants()
+	if len(found) == 0 {
+		return
+	}
+	tenantctl, err := exec.LookPath("tenantctl")
+	if err == nil {
+		_, err = s.quiet(time.Minute, s.root, os.Environ(), tenantctl, "platform", "outputs")
+	}
+	if err != nil {
+		t.Fatalf("the platform under test already holds %s, and not through the platform stack of TENANTSTACK_HOME (%v). "+
+			"Run this test on a platform of its own: scripts/with-platform.sh go test -tags integration ./test/platform/",
+			strings.Join(found, ", "), err)
+	}
+	t.Logf("the platform stack of TENANTSTACK_HOME holds %s: destroying it (tenantctl platform destroy); suites that need it bring it up again",
+		strings.Join(found, ", "))
+	if out, err := s.run(destroyTimeout, s.root, os.Environ(), tenantctl, "platform", "destroy", "--yes"); err != nil {
+		t.Fatalf("tenantctl platform destroy: %v\n%s", err, tail(out, 20))
+	}
+	_, err = retry.DoWithRetryE(t, "the platform is free", 90, 2*time.Second, func() (string, error) {
+		if left := s.occupants(); len(left) > 0 {
+			return "", fmt.Errorf("left: %s", strings.Join(left, ", "))
+		}
+		return "", nil
+	})
+	if err != nil {
+		t.Fatalf("after tenantctl platform destroy: %v", err)
+	}
+}
+
+// occupants lists the objects of the platform stack the platform holds.
+func (s *stack) occupants() []string {
 	t := s.t
 	var found []string
 	s.postgres("postgres", func(ctx context.Context, conn *pgx.Conn) error {
@@ -377,11 +412,7 @@ func (s *stack) requireUnoccupied() {
 			found = append(found, "priorityclass "+pc)
 		}
 	}
-	if len(found) > 0 {
-		t.Fatalf("the platform under test already holds %s: another platform stack (tenantctl platform up?) is up on it. "+
-			"Run this test on a platform of its own: scripts/with-platform.sh go test -tags integration ./test/platform/",
-			strings.Join(found, ", "))
-	}
+	return found
 }
 
 // validate checks the stack's outputs and state, and the real services.
