@@ -122,14 +122,17 @@ func leftovers(ctx context.Context, p *Platform, id, tier string) ([]string, err
 		return nil, err
 	}
 	defer conn.Close(ctx)
-	checks := []struct{ what, sql string }{
-		{"role " + tenant.RoleName(id), `SELECT rolname::text FROM pg_roles WHERE rolname IN ($1, $2)`},
-		{"registry row", `SELECT tenant_id FROM app.tenants WHERE tenant_id = $3`},
-		{"schema " + tenant.SchemaName(id), `SELECT nspname::text FROM pg_namespace WHERE nspname = $4`},
-		{"database " + tenant.DatabaseName(id), `SELECT datname::text FROM pg_database WHERE datname = $5`},
+	checks := []struct {
+		what, sql string
+		args      []any
+	}{
+		{"role " + tenant.RoleName(id), `SELECT rolname::text FROM pg_roles WHERE rolname IN ($1, $2)`, []any{tenant.RoleName(id), tenant.OwnerRoleName(id)}},
+		{"registry row", `SELECT tenant_id FROM app.tenants WHERE tenant_id = $1`, []any{id}},
+		{"schema " + tenant.SchemaName(id), `SELECT nspname::text FROM pg_namespace WHERE nspname = $1`, []any{tenant.SchemaName(id)}},
+		{"database " + tenant.DatabaseName(id), `SELECT datname::text FROM pg_database WHERE datname = $1`, []any{tenant.DatabaseName(id)}},
 	}
 	for _, c := range checks {
-		found, err := queryStrings(ctx, conn, c.sql, tenant.RoleName(id), tenant.OwnerRoleName(id), id, tenant.SchemaName(id), tenant.DatabaseName(id))
+		found, err := queryStrings(ctx, conn, c.sql, c.args...)
 		if err != nil {
 			return nil, err
 		}
