@@ -12,9 +12,10 @@ PROVIDER_VERSION := $(shell sed -n 's/^const ProviderVersion = "\(.*\)"/\1/p' in
 LDFLAGS    = -X github.com/tenantstack/tenantstack/internal/version.Version=$(VERSION) \
              -X github.com/tenantstack/tenantstack/internal/toolchain.DefaultDir=$(TOOLS_DIR)
 TENANTCTL := $(BIN)/tenantctl
-# Integration packages run one at a time: each stands up real stacks and the
-# machine has two cores.
-INTEGRATION_PKGS ?= ./test/...
+# Integration suites run one at a time, each against its own fresh platform
+# (a suite's stacks and tenants never meet another's): each stands up real
+# stacks and the machine has two cores.
+INTEGRATION_PKGS ?= $(filter-out test/bench/,$(sort $(dir $(wildcard test/*/*_test.go))))
 BENCH_TENANTS ?= 50
 
 .PHONY: help
@@ -57,12 +58,18 @@ test-unit: ## unit tests (no services needed)
 
 .PHONY: test-integration
 test-integration: build ## integration tests against a platform started on free ports and stopped after
-	scripts/with-platform.sh $(GO) test -tags integration -p 1 -count=1 -timeout 60m $(INTEGRATION_PKGS)
+	@failed=""; for pkg in $(INTEGRATION_PKGS); do \
+		echo "==> integration suite ./$$pkg"; \
+		scripts/with-platform.sh $(GO) test -tags integration -count=1 -timeout 30m ./$$pkg || failed="$$failed ./$$pkg"; \
+	done; if [ -n "$$failed" ]; then echo "FAILED integration suites:$$failed"; exit 1; fi
 
 .PHONY: test-nightly
 test-nightly: tools ## every suite, including the isolation attacks, against fresh ephemeral stacks
 	$(GO) test ./...
-	NIGHTLY=1 scripts/with-platform.sh $(GO) test -tags integration -p 1 -count=1 -timeout 80m -v $(INTEGRATION_PKGS)
+	@failed=""; for pkg in $(INTEGRATION_PKGS); do \
+		echo "==> integration suite ./$$pkg"; \
+		NIGHTLY=1 scripts/with-platform.sh $(GO) test -tags integration -count=1 -timeout 60m -v ./$$pkg || failed="$$failed ./$$pkg"; \
+	done; if [ -n "$$failed" ]; then echo "FAILED integration suites:$$failed"; exit 1; fi
 
 .PHONY: bench
 bench: bench-onboarding ## every benchmark; prints figures

@@ -25,11 +25,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+PATH=$root/bin:$("$root"/tools/build.sh --path):$PATH
+export PATH
 start=$SECONDS
 "$tenantctl" dev up >&2
 echo "with-platform: platform ready in $((SECONDS - start))s (TENANTSTACK_HOME=$TENANTSTACK_HOME)" >&2
 "$tenantctl" dev env -o json >"$TENANTSTACK_HOME/env.json"
 export TENANTSTACK_DEV_ENV=$TENANTSTACK_HOME/env.json
-PATH=$root/bin:$("$root"/tools/build.sh --path):$PATH
-export PATH
 "$@"

@@ -40,6 +40,11 @@ CREATE TABLE IF NOT EXISTS app.isolation_probe (
 ALTER TABLE app.isolation_probe OWNER TO app_owner;
 SELECT app.enable_tenant_isolation('app.isolation_probe');
 GRANT SELECT, INSERT, UPDATE, DELETE ON app.isolation_probe TO app_tenant;
+`}, {Version: 2, SQL: `
+-- Every role may connect to the maintenance databases by default: tenants
+-- must reach their own database only.
+REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;
+REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC;
 `}}
 
 // PostgresArgs configures a Postgres component.

@@ -61,6 +61,18 @@ func (s *Service) Delete(ctx context.Context, name, exportDir string, progress i
 	if n > 0 {
 		rep.Removed = append(rep.Removed, fmt.Sprintf("%d rows in shared tables", n))
 	}
+	if tier == string(tenant.TierSchema) {
+		// The tenant's tables go with it; the Schema resource itself refuses
+		// to drop a schema that is not empty, so that nothing else ever
+		// drops data by accident.
+		dropped, err := emptySchema(ctx, plat, tenant.SchemaName(name), tenant.OwnerRoleName(name))
+		if err != nil {
+			return nil, fmt.Errorf("removing the tables of tenant %q: %w", name, err)
+		}
+		if dropped > 0 {
+			rep.Removed = append(rep.Removed, fmt.Sprintf("%d objects in schema %s", dropped, tenant.SchemaName(name)))
+		}
+	}
 	if err := s.destroy(ctx, st, name, progress); err != nil {
 		return nil, err
 	}
@@ -103,6 +115,33 @@ func deleteSharedRows(ctx context.Context, p *Platform, id string) (int64, error
 		n += tag.RowsAffected()
 	}
 	return n, nil
+}
+
+// emptySchema drops every object in the tenant's schema, keeping the schema
+// itself for its stack to remove.
+func emptySchema(ctx context.Context, p *Platform, schema, owner string) (int, error) {
+	conn, err := platformConn(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	var n int
+	err = conn.QueryRow(ctx, `SELECT count(*) FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = $1`, schema).Scan(&n)
+	if err != nil || n == 0 {
+		return 0, err
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(ctx)
+	s, o := pgx.Identifier{schema}.Sanitize(), pgx.Identifier{owner}.Sanitize()
+	for _, sql := range []string{"DROP SCHEMA " + s + " CASCADE", "CREATE SCHEMA " + s + " AUTHORIZATION " + o} {
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			return 0, err
+		}
+	}
+	return n, tx.Commit(ctx)
 }
 
 func queryStrings(ctx context.Context, conn *pgx.Conn, sql string, args ...any) ([]string, error) {
