@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -240,25 +241,30 @@ func (kt *kubeTarget) allowed(ctx context.Context, accesses []access) ([]string,
 	if err != nil {
 		return nil, err
 	}
+	// kubectl prints one JSON document per object created.
 	type review struct {
+		Kind   string   `json:"kind"`
+		Items  []review `json:"items"`
 		Status struct {
 			Allowed bool `json:"allowed"`
 		} `json:"status"`
 	}
-	var list struct {
-		Kind  string   `json:"kind"`
-		Items []review `json:"items"`
-	}
-	if err := json.Unmarshal([]byte(out), &list); err != nil {
-		return nil, fmt.Errorf("reading the SubjectAccessReviews: %w", err)
-	}
-	if list.Kind != "List" {
-		var one review
-		if err := json.Unmarshal([]byte(out), &one); err != nil {
-			return nil, err
+	var reviews []review
+	dec := json.NewDecoder(strings.NewReader(out))
+	for {
+		var r review
+		if err := dec.Decode(&r); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("reading the SubjectAccessReviews: %w", err)
 		}
-		list.Items = []review{one}
+		if r.Kind == "List" {
+			reviews = append(reviews, r.Items...)
+		} else {
+			reviews = append(reviews, r)
+		}
 	}
+	list := struct{ Items []review }{reviews}
 	if len(list.Items) != len(accesses) {
 		return nil, fmt.Errorf("%d SubjectAccessReviews answered for %d asked", len(list.Items), len(accesses))
 	}

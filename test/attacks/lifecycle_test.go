@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gruntwork-io/terratest/modules/retry"
 	test_structure "github.com/gruntwork-io/terratest/modules/test-structure"
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
@@ -56,7 +57,7 @@ func TestLifecycle(t *testing.T) {
 					defer admin.Close()
 					lt := &lifeTarget{
 						pg: &pgSuite{env: env, platformDB: platformDB}, redis: admin,
-						kube: &kube{kubeconfig: env.Kubernetes.Kubeconfig}, p: p, env: env,
+						kube: &kube{kubeconfig: env.Kubernetes.Kubeconfig}, p: p, env: env, t: t,
 					}
 					lifecycle(t, lt)
 				})
@@ -67,6 +68,7 @@ func TestLifecycle(t *testing.T) {
 
 // lifeTarget is a pair whose A goes through its lifecycle.
 type lifeTarget struct {
+	t     *testing.T // the tier's test, for retries' logs
 	env   devplatform.Env
 	pg    *pgSuite
 	redis *redis.Client
@@ -94,9 +96,7 @@ func lifecycle(t *testing.T, lt *lifeTarget) {
 
 	mustPulumiOp(t, "resume", p.a)
 	wantStatus(t, p.a, fleet.StatusActive)
-	if o, err := tryLogins(ctx, p.ca); err != nil || !o.through {
-		t.Errorf("%s cannot log in after resume: %s %v", p.a, o.detail, err)
-	}
+	mustLogIn(t, p.ca, "after resume")
 
 	lt.seedData(t)
 	r, err := runPulumiOp("delete", p.a, "--yes", "-o", "json")
@@ -121,9 +121,7 @@ func lifecycle(t *testing.T, lt *lifeTarget) {
 	}
 
 	// B is untouched by A's offboarding.
-	if o, err := tryLogins(ctx, p.cb); err != nil || !o.through {
-		t.Errorf("%s cannot log in after %s was deleted: %s %v", p.b, p.a, o.detail, err)
-	}
+	mustLogIn(t, p.cb, "after "+p.a+" was deleted")
 	if out, err := lt.kube.run(ctx, "", "get", "namespace", p.cb.Kubernetes.Namespace, "-o", "name"); err != nil || strings.TrimSpace(out) == "" {
 		t.Errorf("%s's namespace is gone after %s was deleted: %v", p.b, p.a, err)
 	}
@@ -148,7 +146,16 @@ var verifyAttack = attack[*lifeTarget]{
 	weakness: "GRANT B's role TO A",
 	weaken: func(ctx context.Context, lt *lifeTarget) (undoFunc, error) {
 		a, b := ident(lt.p.ca.Postgres.User), ident(lt.p.cb.Postgres.User)
-		undo := func(ctx context.Context) error { return lt.pg.adminExec(ctx, "postgres", "REVOKE "+b+" FROM "+a) }
+		// PgBouncer keeps server connections made under the grant (B's
+		// CONNECT on its database, say) for as long as they are used: a
+		// revocation reaches them only when they end.
+		undo := func(ctx context.Context) error {
+			errs := []error{lt.pg.adminExec(ctx, "postgres", "REVOKE "+b+" FROM "+a), lt.endSessions(ctx)}
+			if lt.p.tier == tierDatabase {
+				errs = append(errs, resetPool(ctx, lt.env, lt.p.cb.Postgres.Database))
+			}
+			return errors.Join(errs...)
+		}
 		if err := lt.pg.adminExec(ctx, "postgres", "GRANT "+b+" TO "+a); err != nil {
 			return nil, errors.Join(err, undo(ctx))
 		}
@@ -178,11 +185,9 @@ var verifyAttack = attack[*lifeTarget]{
 }
 
 // tryLogins logs in as the tenant to PostgreSQL (directly and through
-// PgBouncer) and Redis; getting through is any of them working. A failure,
-// whatever it says, is a refusal: the weakened runs prove the check sees a
-// login that works.
-func tryLogins(ctx context.Context, c fleet.Credentials) (outcome, error) {
-	var worked, refused []string
+// PgBouncer) and Redis, and says which logins worked and why the others
+// did not.
+func tryLogins(ctx context.Context, c fleet.Credentials) (worked, refused []string) {
 	check := func(what string, err error) {
 		if err == nil {
 			worked = append(worked, what)
@@ -206,10 +211,23 @@ func tryLogins(ctx context.Context, c fleet.Credentials) (outcome, error) {
 	rdb := tenantRedis(c)
 	check("redis", rdb.Ping(ctx).Err())
 	rdb.Close()
-	if len(worked) > 0 {
-		return throughf("logged in to %s", strings.Join(worked, ", ")), nil
+	return worked, refused
+}
+
+// mustLogIn fails the test unless every login of the tenant works. PgBouncer
+// refuses clients for server_login_retry after its last failed server
+// login (the suspended tenant's), hence the retries.
+func mustLogIn(t *testing.T, c fleet.Credentials, when string) {
+	t.Helper()
+	_, err := retry.DoWithRetryContextE(t, context.Background(), c.Tenant+" logs in "+when, 5, time.Second, func() (string, error) {
+		if _, refused := tryLogins(context.Background(), c); len(refused) > 0 {
+			return "", errors.New(strings.Join(refused, "; "))
+		}
+		return "", nil
+	})
+	if err != nil {
+		t.Errorf("%s cannot log in everywhere %s: %v", c.Tenant, when, err)
 	}
-	return blockedf("%s", strings.Join(refused, "; ")), nil
 }
 
 var loginAttack = attack[*lifeTarget]{
@@ -222,7 +240,15 @@ var loginAttack = attack[*lifeTarget]{
 		}
 		return undo, nil
 	},
-	run: func(ctx context.Context, lt *lifeTarget) (outcome, error) { return tryLogins(ctx, lt.p.ca) },
+	// A failure, whatever it says, is a refusal: the weakened run proves
+	// the check sees a login that works.
+	run: func(ctx context.Context, lt *lifeTarget) (outcome, error) {
+		worked, refused := tryLogins(ctx, lt.p.ca)
+		if len(worked) > 0 {
+			return throughf("logged in to %s", strings.Join(worked, ", ")), nil
+		}
+		return blockedf("%s", strings.Join(refused, "; ")), nil
+	},
 }
 
 func (lt *lifeTarget) enableLogins(ctx context.Context) error {
@@ -289,7 +315,9 @@ func (s *sessions) check(ctx context.Context) ([]string, error) {
 		if c.conn == nil {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		// A live session answers at once; a pooled one whose server
+		// connection is gone waits for a server login that is refused.
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_, err := c.conn.Exec(ctx, "SELECT 1")
 		cancel()
 		if err == nil {
@@ -325,9 +353,13 @@ var sessionAttack = attack[*lifeTarget]{
 		if err := lt.enableLogins(ctx); err != nil {
 			return nil, errors.Join(err, undo(ctx))
 		}
-		lt.sessions.close()
-		lt.sessions = openSessions(ctx, lt.p.ca)
-		err := lt.sessions.use(ctx)
+		// PgBouncer refuses clients for server_login_retry after the last
+		// failed server login (the suspended tenant's).
+		_, err := retry.DoWithRetryContextE(lt.t, ctx, "open "+lt.p.a+"'s sessions", 5, time.Second, func() (string, error) {
+			lt.sessions.close()
+			lt.sessions = openSessions(ctx, lt.p.ca)
+			return "", lt.sessions.use(ctx)
+		})
 		if err == nil {
 			err = lt.disableLogins(ctx, false)
 		}

@@ -334,7 +334,11 @@ func (p *pgTarget) change(ctx context.Context, database string, do, undo []strin
 // keeps its welcome message and holds new clients waiting for a server
 // login PostgreSQL now refuses; a fresh pool reports the refusal.
 func (p *pgTarget) resetPool(ctx context.Context, database string) error {
-	c, err := pgConnect(ctx, p.s.env.Postgres.PoolerURL, "pgbouncer")
+	return resetPool(ctx, p.s.env, database)
+}
+
+func resetPool(ctx context.Context, env devplatform.Env, database string) error {
+	c, err := pgConnect(ctx, env.Postgres.PoolerURL, "pgbouncer")
 	if err != nil {
 		return fmt.Errorf("connecting to the PgBouncer console: %w", err)
 	}
