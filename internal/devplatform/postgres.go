@@ -60,9 +60,8 @@ max_wal_size = 256MB
 # Crash recovery syncs the data directory: one syncfs is much faster than
 # an fsync per file.
 recovery_init_sync_method = syncfs
-# A development platform: a crash of the machine may lose the last
-# transactions, but never corrupts the cluster (fsync stays on).
-synchronous_commit = off
+# Commits stay synchronous: a killed postgres (or "dev up" recovering a
+# crash) must not lose a transaction it acknowledged.
 logging_collector = off
 log_destination = 'stderr'
 log_line_prefix = '%%m [%%p] %%q%%u@%%d '
