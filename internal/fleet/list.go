@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -17,10 +16,11 @@ import (
 // stack list once and the platform's tenant registry once, so its cost does
 // not grow with a Pulumi call per tenant.
 func (s *Service) List(ctx context.Context) ([]Tenant, error) {
-	dir := filepath.Join(s.eng.Home, "workspaces", s.Platform, "list")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	dir, err := s.scratchDir()
+	if err != nil {
 		return nil, err
 	}
+	defer os.RemoveAll(dir)
 	ws, err := auto.NewLocalWorkspace(ctx, s.wsOpts(dir)...)
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 
@@ -36,6 +37,15 @@ type Platform struct {
 	EgressCIDRs []string `json:"egressCidrs"`
 }
 
+// scratchDir makes a work directory for one read-only operation.
+func (s *Service) scratchDir() (string, error) {
+	parent := filepath.Join(s.eng.Home, "workspaces", "tmp")
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return "", err
+	}
+	return os.MkdirTemp(parent, "op-")
+}
+
 // platformOnce caches the platform outputs for the life of the process:
 // apply --parallel reads them once for the whole fleet.
 type platformOnce struct {
@@ -51,7 +61,14 @@ func (s *Service) platform(ctx context.Context) (*Platform, error) {
 }
 
 func (s *Service) readPlatform(ctx context.Context) (*Platform, error) {
-	ws, err := auto.NewLocalWorkspace(ctx, append(s.eng.Workspace(filepath.Join(s.eng.Home, "workspaces", "platform-"+s.Platform)),
+	// A work directory of this process's own: concurrent tenantctl runs
+	// must not rewrite each other's Pulumi.yaml.
+	dir, err := s.scratchDir()
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	ws, err := auto.NewLocalWorkspace(ctx, append(s.eng.Workspace(dir),
 		auto.Project(workspace.Project{Name: PlatformProject, Runtime: workspace.NewProjectRuntimeInfo("go", nil)}))...)
 	if err != nil {
 		return nil, err
