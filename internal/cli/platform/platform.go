@@ -27,9 +27,11 @@ type Service interface {
 
 // Options holds the dependencies and flags of the platform verbs.
 type Options struct {
-	IO          *cmdutil.IOStreams
-	Service     func() (Service, error)
-	Printer     func() interface{ Print(any, []string, [][]string) error }
+	IO      *cmdutil.IOStreams
+	Service func() (Service, error)
+	Printer func() interface {
+		Print(any, []string, [][]string) error
+	}
 	Verb        string
 	Set         []string
 	Config      map[string]string
@@ -59,7 +61,9 @@ local platform of "tenantctl dev up".`,
 				s, err := f.Fleet()
 				return s, err
 			},
-			Printer: func() interface{ Print(any, []string, [][]string) error } { return f.Printer() },
+			Printer: func() interface {
+				Print(any, []string, [][]string) error
+			} { return f.Printer() },
 		}
 	}
 	for _, v := range []struct{ use, short string }{
