@@ -63,7 +63,9 @@ local platform of "tenantctl dev up".`,
 			},
 			Printer: func() interface {
 				Print(any, []string, [][]string) error
-			} { return f.Printer() },
+			} {
+				return f.Printer()
+			},
 		}
 	}
 	for _, v := range []struct{ use, short string }{
