@@ -105,7 +105,9 @@ func TestRun(t *testing.T) {
 				Service: func() (Service, error) { return svc, nil },
 				Printer: func() interface {
 					Print(any, []string, [][]string) error
-				} { return f.Printer() }}
+				} {
+					return f.Printer()
+				}}
 			err := run(context.Background(), o)
 			if tc.wantErrMsg != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErrMsg) {
