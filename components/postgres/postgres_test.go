@@ -1,20 +1,18 @@
 package postgres
 
 import (
-	"fmt"
 	"maps"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/tenantstack/tenantstack/internal/pulumitest"
 	"github.com/tenantstack/tenantstack/internal/version"
 	pg "github.com/tenantstack/tenantstack/sdk/postgres"
 )
@@ -37,75 +35,6 @@ const (
 // A password with every character a URL treats specially.
 const adminPassword = "p@ss:w/rd?#%+ &=$,;[]0123456789"
 
-// recorder is a mock resource monitor that records every registration and
-// refuses resource types the component is not expected to create.
-type recorder struct {
-	mu        sync.Mutex
-	resources []pulumi.MockResourceArgs
-}
-
-func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	r.mu.Lock()
-	r.resources = append(r.resources, args)
-	r.mu.Unlock()
-	switch args.TypeToken {
-	case tComponent:
-		return "", resource.PropertyMap{}, nil
-	case tProvider, tK8sProvider, tDatabase, tRole, tGrant, tMigration, tSecret, tService, tStatefulSet, tDeployment:
-		return args.Name + "-id", args.Inputs, nil
-	}
-	return "", nil, fmt.Errorf("unexpected resource type %q", args.TypeToken)
-}
-
-func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return nil, fmt.Errorf("unexpected call %q", args.Token)
-}
-
-func (r *recorder) all() []pulumi.MockResourceArgs {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.resources)
-}
-
-func (r *recorder) byName(t *testing.T, typ, name string) pulumi.MockResourceArgs {
-	t.Helper()
-	for _, a := range r.all() {
-		if a.TypeToken == typ && a.Name == name {
-			return a
-		}
-	}
-	t.Fatalf("no %s named %q was registered", typ, name)
-	return pulumi.MockResourceArgs{}
-}
-
-// children lists "type name" of every registration but the component's,
-// sorted: registrations are concurrent.
-func (r *recorder) children() []string {
-	var out []string
-	for _, a := range r.all() {
-		if a.TypeToken != tComponent && a.TypeToken != tK8sProvider {
-			out = append(out, a.TypeToken+" "+a.Name)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// await blocks until out resolves; call it inside the program.
-func await[T any](t *testing.T, out pulumi.Output) T {
-	t.Helper()
-	ch := make(chan T, 1)
-	out.ApplyT(func(v T) T { ch <- v; return v })
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(30 * time.Second):
-		t.Fatalf("output of type %s never resolved", out.ElementType())
-		var zero T
-		return zero
-	}
-}
-
 // outputs are the component's outputs, resolved inside the program.
 type outputs struct {
 	urn, providerURN, k8sProviderURN string
@@ -119,117 +48,46 @@ type outputs struct {
 
 // run runs a program that creates a Kubernetes provider and one Postgres
 // from args(provider).
-func run(t *testing.T, name string, args func(k8s pulumi.ProviderResource) *PostgresArgs) (*recorder, outputs, error) {
+func run(t *testing.T, name string, args func(k8s pulumi.ProviderResource) *PostgresArgs) (*pulumitest.Recorder, outputs, error) {
 	t.Helper()
-	rec := &recorder{}
+	rec := pulumitest.NewRecorder(tComponent, tProvider, tK8sProvider, tDatabase, tRole, tGrant, tMigration, tSecret, tService, tStatefulSet, tDeployment)
 	var out outputs
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
 		if err != nil {
 			return err
 		}
-		out.k8sProviderURN = string(await[pulumi.URN](t, k8s.URN()))
+		out.k8sProviderURN = string(pulumitest.Await[pulumi.URN](t, k8s.URN()))
 		c, err := NewPostgres(ctx, name, args(k8s))
 		if err != nil {
 			return err
 		}
-		out.urn = string(await[pulumi.URN](t, c.URN()))
-		out.host = await[string](t, c.Host)
-		out.port = await[int](t, c.Port)
-		out.poolerHost = await[string](t, c.PoolerHost)
-		out.poolerPort = await[int](t, c.PoolerPort)
-		out.database = await[string](t, c.Database)
-		out.adminURL = await[string](t, c.AdminURL)
-		out.poolerURL = await[string](t, c.PoolerURL)
+		out.urn = string(pulumitest.Await[pulumi.URN](t, c.URN()))
+		out.host = pulumitest.Await[string](t, c.Host)
+		out.port = pulumitest.Await[int](t, c.Port)
+		out.poolerHost = pulumitest.Await[string](t, c.PoolerHost)
+		out.poolerPort = pulumitest.Await[int](t, c.PoolerPort)
+		out.database = pulumitest.Await[string](t, c.Database)
+		out.adminURL = pulumitest.Await[string](t, c.AdminURL)
+		out.poolerURL = pulumitest.Await[string](t, c.PoolerURL)
 		out.adminSecret = pulumi.IsSecret(c.AdminURL)
 		out.poolerSecret = pulumi.IsSecret(c.PoolerURL)
 		out.hostSecret = pulumi.IsSecret(c.Host) || pulumi.IsSecret(c.PoolerHost) || pulumi.IsSecret(c.Port)
 		if c.Provider != nil {
 			out.hasProvider = true
-			out.providerURN = string(await[pulumi.URN](t, c.Provider.URN()))
+			out.providerURN = string(pulumitest.Await[pulumi.URN](t, c.Provider.URN()))
 		}
 		return nil
 	}, pulumi.WithMocks("project", "stack", rec))
 	return rec, out, err
 }
 
-// get walks pm along path; array elements are addressed by their index.
-// Secrets on the way are unwrapped; the value at the end is returned as it is.
-func get(t *testing.T, pm resource.PropertyMap, path ...string) resource.PropertyValue {
-	t.Helper()
-	v, _ := walk(t, pm, path...)
-	return v
-}
-
-// secretAt reports whether the value at path, or anything that holds it, is secret.
-func secretAt(t *testing.T, pm resource.PropertyMap, path ...string) bool {
-	t.Helper()
-	_, secret := walk(t, pm, path...)
-	return secret
-}
-
-func walk(t *testing.T, pm resource.PropertyMap, path ...string) (v resource.PropertyValue, secret bool) {
-	t.Helper()
-	v = resource.NewObjectProperty(pm)
-	for i, k := range path {
-		if v.IsSecret() {
-			v, secret = v.SecretValue().Element, true
-		}
-		switch {
-		case v.IsObject():
-			v = v.ObjectValue()[resource.PropertyKey(k)]
-		case v.IsArray():
-			n, err := strconv.Atoi(k)
-			if err != nil || n >= len(v.ArrayValue()) {
-				t.Fatalf("%s: no element %q", strings.Join(path[:i+1], "."), k)
-			}
-			v = v.ArrayValue()[n]
-		default:
-			t.Fatalf("%s: %v is neither an object nor an array", strings.Join(path[:i+1], "."), v)
-		}
-	}
-	return v, secret || v.IsSecret()
-}
-
-// str returns the string at path, unwrapping a secret; it fails on anything else.
-func str(t *testing.T, pm resource.PropertyMap, path ...string) string {
-	t.Helper()
-	v := get(t, pm, path...)
-	if v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	if !v.IsString() {
-		t.Fatalf("%s = %v, want a string", strings.Join(path, "."), v)
-	}
-	return v.StringValue()
-}
-
-// strs returns the strings of an array value.
-func strs(t *testing.T, v resource.PropertyValue) []string {
-	t.Helper()
-	if !v.IsArray() {
-		t.Fatalf("%v is not an array", v)
-	}
-	var out []string
-	for _, e := range v.ArrayValue() {
-		out = append(out, e.StringValue())
-	}
-	return out
-}
-
-// urnOf is the URN the mock monitor gives a child of the component.
-func urnOf(componentURN, typ, name string) string {
-	// urn:pulumi:stack::project::<parent types>$<type>::<name>
-	prefix, _, _ := strings.Cut(strings.TrimPrefix(componentURN, "urn:pulumi:stack::project::"), "::")
-	return "urn:pulumi:stack::project::" + prefix + "$" + typ + "::" + name
-}
-
 // checkParentsAndProviders asserts every child is parented to the
 // component, every tenantstack resource uses the component's provider at
 // the SDK's version, and every Kubernetes object the given provider.
-func checkParentsAndProviders(t *testing.T, rec *recorder, out outputs) {
+func checkParentsAndProviders(t *testing.T, rec *pulumitest.Recorder, out outputs) {
 	t.Helper()
-	for _, a := range rec.all() {
+	for _, a := range rec.All() {
 		if a.TypeToken == tComponent || (a.TypeToken == tK8sProvider && a.Name == "k8s") {
 			continue
 		}
@@ -297,38 +155,38 @@ func TestNewPostgresExternal(t *testing.T) {
 	}
 	want := contractChildren("pg")
 	slices.Sort(want)
-	if got := rec.children(); !slices.Equal(got, want) {
+	if got := rec.Children(tK8sProvider); !slices.Equal(got, want) {
 		t.Errorf("children =\n%q\nwant\n%q", got, want)
 	}
 	checkParentsAndProviders(t, rec, out)
 
 	// The provider holds the admin URL, as a secret, and no Redis URL.
-	prov := rec.byName(t, tProvider, "pg-admin")
-	if got := str(t, prov.Inputs, "postgresUrl"); got != adminURL || !secretAt(t, prov.Inputs, "postgresUrl") {
-		t.Errorf("provider postgresUrl = %q (secret %v), want the admin URL as a secret", got, secretAt(t, prov.Inputs, "postgresUrl"))
+	prov := rec.ByName(t, tProvider, "pg-admin")
+	if got := pulumitest.Str(t, prov.Inputs, "postgresUrl"); got != adminURL || !pulumitest.SecretAt(t, prov.Inputs, "postgresUrl") {
+		t.Errorf("provider postgresUrl = %q (secret %v), want the admin URL as a secret", got, pulumitest.SecretAt(t, prov.Inputs, "postgresUrl"))
 	}
 	if v, ok := prov.Inputs["redisUrl"]; ok && !v.IsNull() {
 		t.Errorf("provider redisUrl = %v, want unset", v)
 	}
 
 	// The database, named by default, with CONNECT revoked from PUBLIC.
-	db := rec.byName(t, tDatabase, "pg-database")
-	if got := str(t, db.Inputs, "name"); got != "platform" {
+	db := rec.ByName(t, tDatabase, "pg-database")
+	if got := pulumitest.Str(t, db.Inputs, "name"); got != "platform" {
 		t.Errorf("database name = %q, want %q", got, "platform")
 	}
-	if v := get(t, db.Inputs, "revokePublicConnect"); !v.IsBool() || !v.BoolValue() {
+	if v := pulumitest.Get(t, db.Inputs, "revokePublicConnect"); !v.IsBool() || !v.BoolValue() {
 		t.Errorf("database revokePublicConnect = %v, want true", v)
 	}
 	// Destroy drops the database before the roles that own objects in it.
-	ownerURN := urnOf(out.urn, tRole, "pg-app_owner")
-	tenantURN := urnOf(out.urn, tRole, "pg-app_tenant")
+	ownerURN := pulumitest.URNOf(out.urn, tRole, "pg-app_owner")
+	tenantURN := pulumitest.URNOf(out.urn, tRole, "pg-app_tenant")
 	if !dependsOn(db, ownerURN, tenantURN) {
 		t.Errorf("database depends on %q, want both roles (%s, %s)", db.RegisterRPC.GetDependencies(), ownerURN, tenantURN)
 	}
 
 	for res, role := range map[string]string{"pg-app_owner": "app_owner", "pg-app_tenant": "app_tenant"} {
-		r := rec.byName(t, tRole, res)
-		if got := str(t, r.Inputs, "name"); got != role {
+		r := rec.ByName(t, tRole, res)
+		if got := pulumitest.Str(t, r.Inputs, "name"); got != role {
 			t.Errorf("%s: name = %q, want %q", res, got, role)
 		}
 		for _, k := range []string{"login", "password", "superuser", "allowPrivileged"} {
@@ -338,31 +196,31 @@ func TestNewPostgresExternal(t *testing.T) {
 		}
 	}
 
-	grant := rec.byName(t, tGrant, "pg-tenant-connect")
+	grant := rec.ByName(t, tGrant, "pg-tenant-connect")
 	for k, want := range map[string]string{"role": "app_tenant", "database": "platform", "objectType": "database"} {
-		if got := str(t, grant.Inputs, k); got != want {
+		if got := pulumitest.Str(t, grant.Inputs, k); got != want {
 			t.Errorf("grant %s = %q, want %q", k, got, want)
 		}
 	}
-	if got := strs(t, get(t, grant.Inputs, "privileges")); !slices.Equal(got, []string{"CONNECT"}) {
+	if got := pulumitest.Strs(t, pulumitest.Get(t, grant.Inputs, "privileges")); !slices.Equal(got, []string{"CONNECT"}) {
 		t.Errorf("grant privileges = %q, want [CONNECT]", got)
 	}
-	dbURN := urnOf(out.urn, tDatabase, "pg-database")
+	dbURN := pulumitest.URNOf(out.urn, tDatabase, "pg-database")
 	if !dependsOn(grant, dbURN, tenantURN) {
 		t.Errorf("grant depends on %q, want the database and app_tenant", grant.RegisterRPC.GetDependencies())
 	}
 
-	contract := rec.byName(t, tMigration, "pg-contract")
+	contract := rec.ByName(t, tMigration, "pg-contract")
 	checkMigration(t, contract, pg.ContractMigrationName, "platform", pg.ContractSteps())
 	if !dependsOn(contract, dbURN, ownerURN, tenantURN) {
 		t.Errorf("contract depends on %q, want the database and both roles", contract.RegisterRPC.GetDependencies())
 	}
-	platform := rec.byName(t, tMigration, "pg-platform")
+	platform := rec.ByName(t, tMigration, "pg-platform")
 	checkMigration(t, platform, PlatformMigrationName, "platform", platformSteps)
-	if !strings.Contains(str(t, platform.Inputs, "steps", "0", "sql"), "app.isolation_probe") {
+	if !strings.Contains(pulumitest.Str(t, platform.Inputs, "steps", "0", "sql"), "app.isolation_probe") {
 		t.Error("the platform migration does not create app.isolation_probe")
 	}
-	if !dependsOn(platform, urnOf(out.urn, tMigration, "pg-contract")) {
+	if !dependsOn(platform, pulumitest.URNOf(out.urn, tMigration, "pg-contract")) {
 		t.Errorf("platform migration depends on %q, want the contract (it calls app.enable_tenant_isolation)", platform.RegisterRPC.GetDependencies())
 	}
 
@@ -392,22 +250,22 @@ func TestNewPostgresExternal(t *testing.T) {
 
 func checkMigration(t *testing.T, m pulumi.MockResourceArgs, name, database string, steps []pg.MigrationStep) {
 	t.Helper()
-	if got := str(t, m.Inputs, "name"); got != name {
+	if got := pulumitest.Str(t, m.Inputs, "name"); got != name {
 		t.Errorf("%s: name = %q, want %q", m.Name, got, name)
 	}
-	if got := str(t, m.Inputs, "database"); got != database {
+	if got := pulumitest.Str(t, m.Inputs, "database"); got != database {
 		t.Errorf("%s: database = %q, want %q", m.Name, got, database)
 	}
-	got := get(t, m.Inputs, "steps")
+	got := pulumitest.Get(t, m.Inputs, "steps")
 	if !got.IsArray() || len(got.ArrayValue()) != len(steps) {
 		t.Fatalf("%s: steps = %v, want %d steps", m.Name, got, len(steps))
 	}
 	for i, s := range steps {
-		v := get(t, m.Inputs, "steps", strconv.Itoa(i), "version")
+		v := pulumitest.Get(t, m.Inputs, "steps", strconv.Itoa(i), "version")
 		if !v.IsNumber() || int(v.NumberValue()) != s.Version {
 			t.Errorf("%s: step %d version = %v, want %d", m.Name, i, v, s.Version)
 		}
-		if sql := str(t, m.Inputs, "steps", strconv.Itoa(i), "sql"); sql != s.SQL {
+		if sql := pulumitest.Str(t, m.Inputs, "steps", strconv.Itoa(i), "sql"); sql != s.SQL {
 			t.Errorf("%s: step %d SQL differs from the source:\n%s", m.Name, i, sql)
 		}
 	}
@@ -423,14 +281,14 @@ func TestNewPostgresDatabaseName(t *testing.T) {
 	if out.database != "shared_tier" {
 		t.Errorf("Database = %q, want shared_tier", out.database)
 	}
-	if got := str(t, rec.byName(t, tDatabase, "pg-database").Inputs, "name"); got != "shared_tier" {
+	if got := pulumitest.Str(t, rec.ByName(t, tDatabase, "pg-database").Inputs, "name"); got != "shared_tier" {
 		t.Errorf("database name = %q, want shared_tier", got)
 	}
-	if got := str(t, rec.byName(t, tGrant, "pg-tenant-connect").Inputs, "database"); got != "shared_tier" {
+	if got := pulumitest.Str(t, rec.ByName(t, tGrant, "pg-tenant-connect").Inputs, "database"); got != "shared_tier" {
 		t.Errorf("grant database = %q, want shared_tier", got)
 	}
 	for _, m := range []string{"pg-contract", "pg-platform"} {
-		if got := str(t, rec.byName(t, tMigration, m).Inputs, "database"); got != "shared_tier" {
+		if got := pulumitest.Str(t, rec.ByName(t, tMigration, m).Inputs, "database"); got != "shared_tier" {
 			t.Errorf("%s database = %q, want shared_tier", m, got)
 		}
 	}
@@ -489,7 +347,7 @@ func TestNewPostgresInvalidURL(t *testing.T) {
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		_, err := NewPostgres(ctx, "pg", &PostgresArgs{AdminURL: pulumi.String("postgres://admin:pw@db:notaport/postgres")})
 		return err
-	}, pulumi.WithMocks("project", "stack", &recorder{}))
+	}, pulumi.WithMocks("project", "stack", pulumitest.NewRecorder(tComponent, tProvider, tK8sProvider, tDatabase, tRole, tGrant, tMigration, tSecret, tService, tStatefulSet, tDeployment)))
 	if err == nil || !strings.Contains(err.Error(), "invalid PostgreSQL URL") {
 		t.Fatalf("err = %v, want an invalid PostgreSQL URL error", err)
 	}
@@ -515,7 +373,7 @@ func TestNewPostgresInCluster(t *testing.T) {
 		tService + " pg-postgres",
 	}
 	slices.Sort(want)
-	if got := rec.children(); !slices.Equal(got, want) {
+	if got := rec.Children(tK8sProvider); !slices.Equal(got, want) {
 		t.Errorf("children =\n%q\nwant\n%q", got, want)
 	}
 	checkParentsAndProviders(t, rec, out)
@@ -536,27 +394,27 @@ func TestNewPostgresInCluster(t *testing.T) {
 		{tService, "pg-pgbouncer", "pgbouncer"},
 		{tDeployment, "pg-pgbouncer", "pgbouncer"},
 	} {
-		a := rec.byName(t, c.typ, c.name)
-		if got := str(t, a.Inputs, "metadata", "name"); got != c.name {
+		a := rec.ByName(t, c.typ, c.name)
+		if got := pulumitest.Str(t, a.Inputs, "metadata", "name"); got != c.name {
 			t.Errorf("%s %s: metadata.name = %q", c.typ, c.name, got)
 		}
-		if got := str(t, a.Inputs, "metadata", "namespace"); got != "platform-system" {
+		if got := pulumitest.Str(t, a.Inputs, "metadata", "namespace"); got != "platform-system" {
 			t.Errorf("%s %s: namespace = %q, want platform-system", c.typ, c.name, got)
 		}
-		if got := str(t, a.Inputs, "metadata", "annotations", "pulumi.com/skipAwait"); got != "true" {
+		if got := pulumitest.Str(t, a.Inputs, "metadata", "annotations", "pulumi.com/skipAwait"); got != "true" {
 			t.Errorf("%s %s: skipAwait annotation = %q, want true", c.typ, c.name, got)
 		}
-		if got := stringMap(t, get(t, a.Inputs, "metadata", "labels")); !maps.Equal(got, wantLabels(c.app)) {
+		if got := pulumitest.StringMap(t, pulumitest.Get(t, a.Inputs, "metadata", "labels")); !maps.Equal(got, wantLabels(c.app)) {
 			t.Errorf("%s %s: labels = %v, want %v", c.typ, c.name, got, wantLabels(c.app))
 		}
 	}
 
-	secret := rec.byName(t, tSecret, "pg-admin")
-	if got := str(t, secret.Inputs, "stringData", "POSTGRES_PASSWORD"); got != adminPassword || !secretAt(t, secret.Inputs, "stringData", "POSTGRES_PASSWORD") {
-		t.Errorf("secret POSTGRES_PASSWORD = %q (secret %v), want the password as a secret", got, secretAt(t, secret.Inputs, "stringData", "POSTGRES_PASSWORD"))
+	secret := rec.ByName(t, tSecret, "pg-admin")
+	if got := pulumitest.Str(t, secret.Inputs, "stringData", "POSTGRES_PASSWORD"); got != adminPassword || !pulumitest.SecretAt(t, secret.Inputs, "stringData", "POSTGRES_PASSWORD") {
+		t.Errorf("secret POSTGRES_PASSWORD = %q (secret %v), want the password as a secret", got, pulumitest.SecretAt(t, secret.Inputs, "stringData", "POSTGRES_PASSWORD"))
 	}
 
-	sts := rec.byName(t, tStatefulSet, "pg-postgres").Inputs
+	sts := rec.ByName(t, tStatefulSet, "pg-postgres").Inputs
 	for path, want := range map[string]string{
 		"spec.serviceName":                                                  "pg-postgres",
 		"spec.template.spec.priorityClassName":                              "tenantstack-platform",
@@ -566,29 +424,29 @@ func TestNewPostgresInCluster(t *testing.T) {
 		"spec.template.spec.containers.0.env.0.valueFrom.secretKeyRef.key":  "POSTGRES_PASSWORD",
 		"spec.template.spec.containers.0.env.0.name":                        "POSTGRES_PASSWORD",
 	} {
-		if got := str(t, sts, strings.Split(path, ".")...); got != want {
+		if got := pulumitest.Str(t, sts, strings.Split(path, ".")...); got != want {
 			t.Errorf("statefulset %s = %q, want %q", path, got, want)
 		}
 	}
-	if got := strs(t, get(t, sts, "spec", "template", "spec", "containers", "0", "args")); !slices.Contains(got, "password_encryption=scram-sha-256") {
+	if got := pulumitest.Strs(t, pulumitest.Get(t, sts, "spec", "template", "spec", "containers", "0", "args")); !slices.Contains(got, "password_encryption=scram-sha-256") {
 		t.Errorf("postgres args = %q, want SCRAM password encryption", got)
 	}
-	if got := stringMap(t, get(t, sts, "spec", "selector", "matchLabels")); !maps.Equal(got, wantLabels("postgres")) {
+	if got := pulumitest.StringMap(t, pulumitest.Get(t, sts, "spec", "selector", "matchLabels")); !maps.Equal(got, wantLabels("postgres")) {
 		t.Errorf("statefulset selector = %v", got)
 	}
-	pgSvc := rec.byName(t, tService, "pg-postgres").Inputs
-	if got := stringMap(t, get(t, pgSvc, "spec", "selector")); !maps.Equal(got, wantLabels("postgres")) {
+	pgSvc := rec.ByName(t, tService, "pg-postgres").Inputs
+	if got := pulumitest.StringMap(t, pulumitest.Get(t, pgSvc, "spec", "selector")); !maps.Equal(got, wantLabels("postgres")) {
 		t.Errorf("postgres service selector = %v, want the StatefulSet's pods", got)
 	}
 
-	dep := rec.byName(t, tDeployment, "pg-pgbouncer").Inputs
+	dep := rec.ByName(t, tDeployment, "pg-pgbouncer").Inputs
 	env := map[string]string{}
-	for _, e := range get(t, dep, "spec", "template", "spec", "containers", "0", "env").ArrayValue() {
+	for _, e := range pulumitest.Get(t, dep, "spec", "template", "spec", "containers", "0", "env").ArrayValue() {
 		o := e.ObjectValue()
 		if v := o["value"]; v.IsString() {
 			env[o["name"].StringValue()] = v.StringValue()
 		} else {
-			env[o["name"].StringValue()] = "secret:" + get(t, o, "valueFrom", "secretKeyRef", "key").StringValue()
+			env[o["name"].StringValue()] = "secret:" + pulumitest.Get(t, o, "valueFrom", "secretKeyRef", "key").StringValue()
 		}
 	}
 	for k, want := range map[string]string{
@@ -601,10 +459,10 @@ func TestNewPostgresInCluster(t *testing.T) {
 			t.Errorf("pgbouncer env %s = %q, want %q", k, env[k], want)
 		}
 	}
-	if got := str(t, dep, "spec", "template", "spec", "containers", "0", "image"); got != "bitnami/pgbouncer:1.18.0" {
+	if got := pulumitest.Str(t, dep, "spec", "template", "spec", "containers", "0", "image"); got != "bitnami/pgbouncer:1.18.0" {
 		t.Errorf("pgbouncer image = %q", got)
 	}
-	if got := get(t, rec.byName(t, tService, "pg-pgbouncer").Inputs, "spec", "ports", "0", "port"); got.NumberValue() != 6432 {
+	if got := pulumitest.Get(t, rec.ByName(t, tService, "pg-pgbouncer").Inputs, "spec", "ports", "0", "port"); got.NumberValue() != 6432 {
 		t.Errorf("pgbouncer service port = %v, want 6432", got)
 	}
 
@@ -647,35 +505,35 @@ func TestNewPostgresInClusterOptions(t *testing.T) {
 		tStatefulSet+" db-postgres", tDeployment+" db-pgbouncer", tSecret+" db-admin",
 		tService+" db-pgbouncer", tService+" db-postgres")
 	slices.Sort(want)
-	if got := rec.children(); !slices.Equal(got, want) {
+	if got := rec.Children(tK8sProvider); !slices.Equal(got, want) {
 		t.Errorf("children =\n%q\nwant\n%q", got, want)
 	}
 	checkParentsAndProviders(t, rec, out)
-	if got := str(t, rec.byName(t, tProvider, "db-admin").Inputs, "postgresUrl"); got != "postgres://postgres:pw@127.0.0.1:15432/postgres" {
+	if got := pulumitest.Str(t, rec.ByName(t, tProvider, "db-admin").Inputs, "postgresUrl"); got != "postgres://postgres:pw@127.0.0.1:15432/postgres" {
 		t.Errorf("provider postgresUrl = %q, want the reachable AdminURL", got)
 	}
-	if got := str(t, rec.byName(t, tDatabase, "db-database").Inputs, "name"); got != "plat" {
+	if got := pulumitest.Str(t, rec.ByName(t, tDatabase, "db-database").Inputs, "name"); got != "plat" {
 		t.Errorf("database = %q, want plat", got)
 	}
 
 	for _, c := range []struct{ typ, name string }{{tSecret, "db-admin"}, {tStatefulSet, "db-postgres"}, {tDeployment, "db-pgbouncer"}} {
-		a := rec.byName(t, c.typ, c.name)
-		if got := str(t, a.Inputs, "metadata", "namespace"); got != "data" {
+		a := rec.ByName(t, c.typ, c.name)
+		if got := pulumitest.Str(t, a.Inputs, "metadata", "namespace"); got != "data" {
 			t.Errorf("%s: namespace = %q, want data", c.name, got)
 		}
-		if v, ok := get(t, a.Inputs, "metadata").ObjectValue()["annotations"]; ok && v.IsObject() && len(v.ObjectValue()) > 0 {
+		if v, ok := pulumitest.Get(t, a.Inputs, "metadata").ObjectValue()["annotations"]; ok && v.IsObject() && len(v.ObjectValue()) > 0 {
 			t.Errorf("%s: annotations = %v, want none without SkipAwait", c.name, v)
 		}
 	}
-	sts := rec.byName(t, tStatefulSet, "db-postgres").Inputs
-	if got := str(t, sts, "spec", "template", "spec", "containers", "0", "image"); got != "registry.example.com/postgres:15.20" {
+	sts := rec.ByName(t, tStatefulSet, "db-postgres").Inputs
+	if got := pulumitest.Str(t, sts, "spec", "template", "spec", "containers", "0", "image"); got != "registry.example.com/postgres:15.20" {
 		t.Errorf("postgres image = %q", got)
 	}
-	if got := str(t, sts, "spec", "volumeClaimTemplates", "0", "spec", "resources", "requests", "storage"); got != "50Gi" {
+	if got := pulumitest.Str(t, sts, "spec", "volumeClaimTemplates", "0", "spec", "resources", "requests", "storage"); got != "50Gi" {
 		t.Errorf("storage = %q", got)
 	}
-	dep := rec.byName(t, tDeployment, "db-pgbouncer").Inputs
-	if got := str(t, dep, "spec", "template", "spec", "containers", "0", "image"); got != "registry.example.com/pgbouncer:1.18" {
+	dep := rec.ByName(t, tDeployment, "db-pgbouncer").Inputs
+	if got := pulumitest.Str(t, dep, "spec", "template", "spec", "containers", "0", "image"); got != "registry.example.com/pgbouncer:1.18" {
 		t.Errorf("pgbouncer image = %q", got)
 	}
 	// The outputs are how workloads in the cluster reach the server.
@@ -718,28 +576,16 @@ func TestNewPostgresRejectsBadArgs(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one containing %q", err, tc.want)
 			}
-			if got := rec.children(); len(got) != 0 {
+			if got := rec.Children(tK8sProvider); len(got) != 0 {
 				t.Errorf("registered %q before rejecting the args", got)
 			}
-			for _, a := range rec.all() {
+			for _, a := range rec.All() {
 				if a.TypeToken == tComponent {
 					t.Error("the component was registered before its args were checked")
 				}
 			}
 		})
 	}
-}
-
-func stringMap(t *testing.T, v resource.PropertyValue) map[string]string {
-	t.Helper()
-	if !v.IsObject() {
-		t.Fatalf("want a map, got %v", v)
-	}
-	m := map[string]string{}
-	for k, e := range v.ObjectValue() {
-		m[string(k)] = e.StringValue()
-	}
-	return m
 }
 
 func mustParse(t *testing.T, s string) *url.URL {

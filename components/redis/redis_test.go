@@ -1,20 +1,17 @@
 package redis
 
 import (
-	"fmt"
 	"maps"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/tenantstack/tenantstack/internal/pulumitest"
 	"github.com/tenantstack/tenantstack/internal/version"
 )
 
@@ -32,75 +29,6 @@ const (
 // A password with every character a URL treats specially.
 const adminPassword = "r3dis@:/?#%pass 0123456789"
 
-// recorder is a mock resource monitor that records every registration and
-// refuses resource types the component is not expected to create.
-type recorder struct {
-	mu        sync.Mutex
-	resources []pulumi.MockResourceArgs
-}
-
-func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	r.mu.Lock()
-	r.resources = append(r.resources, args)
-	r.mu.Unlock()
-	switch args.TypeToken {
-	case tComponent:
-		return "", resource.PropertyMap{}, nil
-	case tProvider, tK8sProvider, tACLUser, tSecret, tService, tStatefulSet:
-		return args.Name + "-id", args.Inputs, nil
-	}
-	return "", nil, fmt.Errorf("unexpected resource type %q", args.TypeToken)
-}
-
-func (r *recorder) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	return nil, fmt.Errorf("unexpected call %q", args.Token)
-}
-
-func (r *recorder) all() []pulumi.MockResourceArgs {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.resources)
-}
-
-func (r *recorder) byName(t *testing.T, typ, name string) pulumi.MockResourceArgs {
-	t.Helper()
-	for _, a := range r.all() {
-		if a.TypeToken == typ && a.Name == name {
-			return a
-		}
-	}
-	t.Fatalf("no %s named %q was registered", typ, name)
-	return pulumi.MockResourceArgs{}
-}
-
-// children lists "type name" of every registration but the component's and
-// the test's Kubernetes provider, sorted: registrations are concurrent.
-func (r *recorder) children() []string {
-	var out []string
-	for _, a := range r.all() {
-		if a.TypeToken != tComponent && a.TypeToken != tK8sProvider {
-			out = append(out, a.TypeToken+" "+a.Name)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// await blocks until out resolves; call it inside the program.
-func await[T any](t *testing.T, out pulumi.Output) T {
-	t.Helper()
-	ch := make(chan T, 1)
-	out.ApplyT(func(v T) T { ch <- v; return v })
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(30 * time.Second):
-		t.Fatalf("output of type %s never resolved", out.ElementType())
-		var zero T
-		return zero
-	}
-}
-
 // outputs are the component's outputs, resolved inside the program.
 type outputs struct {
 	urn, providerURN, k8sProviderURN string
@@ -112,117 +40,41 @@ type outputs struct {
 
 // run runs a program that creates a Kubernetes provider and one Redis from
 // args(provider).
-func run(t *testing.T, name string, args func(k8s pulumi.ProviderResource) *RedisArgs) (*recorder, outputs, error) {
+func run(t *testing.T, name string, args func(k8s pulumi.ProviderResource) *RedisArgs) (*pulumitest.Recorder, outputs, error) {
 	t.Helper()
-	rec := &recorder{}
+	rec := pulumitest.NewRecorder(tComponent, tProvider, tK8sProvider, tACLUser, tSecret, tService, tStatefulSet)
 	var out outputs
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{})
 		if err != nil {
 			return err
 		}
-		out.k8sProviderURN = string(await[pulumi.URN](t, k8s.URN()))
+		out.k8sProviderURN = string(pulumitest.Await[pulumi.URN](t, k8s.URN()))
 		c, err := NewRedis(ctx, name, args(k8s))
 		if err != nil {
 			return err
 		}
-		out.urn = string(await[pulumi.URN](t, c.URN()))
-		out.host = await[string](t, c.Host)
-		out.port = await[int](t, c.Port)
-		out.adminURL = await[string](t, c.AdminURL)
+		out.urn = string(pulumitest.Await[pulumi.URN](t, c.URN()))
+		out.host = pulumitest.Await[string](t, c.Host)
+		out.port = pulumitest.Await[int](t, c.Port)
+		out.adminURL = pulumitest.Await[string](t, c.AdminURL)
 		out.adminSecret = pulumi.IsSecret(c.AdminURL)
 		out.endpointSecret = pulumi.IsSecret(c.Host) || pulumi.IsSecret(c.Port)
 		if c.Provider != nil {
 			out.hasProvider = true
-			out.providerURN = string(await[pulumi.URN](t, c.Provider.URN()))
+			out.providerURN = string(pulumitest.Await[pulumi.URN](t, c.Provider.URN()))
 		}
 		return nil
 	}, pulumi.WithMocks("project", "stack", rec))
 	return rec, out, err
 }
 
-// get walks pm along path; array elements are addressed by their index.
-// Secrets on the way are unwrapped; the value at the end is returned as it is.
-func get(t *testing.T, pm resource.PropertyMap, path ...string) resource.PropertyValue {
-	t.Helper()
-	v, _ := walk(t, pm, path...)
-	return v
-}
-
-// secretAt reports whether the value at path, or anything that holds it, is secret.
-func secretAt(t *testing.T, pm resource.PropertyMap, path ...string) bool {
-	t.Helper()
-	_, secret := walk(t, pm, path...)
-	return secret
-}
-
-func walk(t *testing.T, pm resource.PropertyMap, path ...string) (v resource.PropertyValue, secret bool) {
-	t.Helper()
-	v = resource.NewObjectProperty(pm)
-	for i, k := range path {
-		if v.IsSecret() {
-			v, secret = v.SecretValue().Element, true
-		}
-		switch {
-		case v.IsObject():
-			v = v.ObjectValue()[resource.PropertyKey(k)]
-		case v.IsArray():
-			n, err := strconv.Atoi(k)
-			if err != nil || n >= len(v.ArrayValue()) {
-				t.Fatalf("%s: no element %q", strings.Join(path[:i+1], "."), k)
-			}
-			v = v.ArrayValue()[n]
-		default:
-			t.Fatalf("%s: %v is neither an object nor an array", strings.Join(path[:i+1], "."), v)
-		}
-	}
-	return v, secret || v.IsSecret()
-}
-
-// str returns the string at path, unwrapping a secret; it fails on anything else.
-func str(t *testing.T, pm resource.PropertyMap, path ...string) string {
-	t.Helper()
-	v := get(t, pm, path...)
-	if v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	if !v.IsString() {
-		t.Fatalf("%s = %v, want a string", strings.Join(path, "."), v)
-	}
-	return v.StringValue()
-}
-
-// strs returns the strings of an array value.
-func strs(t *testing.T, v resource.PropertyValue) []string {
-	t.Helper()
-	if !v.IsArray() {
-		t.Fatalf("%v is not an array", v)
-	}
-	var out []string
-	for _, e := range v.ArrayValue() {
-		out = append(out, e.StringValue())
-	}
-	return out
-}
-
-func stringMap(t *testing.T, v resource.PropertyValue) map[string]string {
-	t.Helper()
-	if !v.IsObject() {
-		t.Fatalf("want a map, got %v", v)
-	}
-	m := map[string]string{}
-	for k, e := range v.ObjectValue() {
-		m[string(k)] = e.StringValue()
-	}
-	return m
-}
-
 // checkParentsAndProviders asserts every child is parented to the
 // component, every tenantstack resource uses the component's provider at
 // the SDK's version, and every Kubernetes object the given provider.
-func checkParentsAndProviders(t *testing.T, rec *recorder, out outputs) {
+func checkParentsAndProviders(t *testing.T, rec *pulumitest.Recorder, out outputs) {
 	t.Helper()
-	for _, a := range rec.all() {
+	for _, a := range rec.All() {
 		if a.TypeToken == tComponent || (a.TypeToken == tK8sProvider && a.Name == "k8s") {
 			continue
 		}
@@ -250,17 +102,17 @@ func checkParentsAndProviders(t *testing.T, rec *recorder, out outputs) {
 }
 
 // checkDefaultUser asserts the ACL user that switches the default user off.
-func checkDefaultUser(t *testing.T, rec *recorder, name string) {
+func checkDefaultUser(t *testing.T, rec *pulumitest.Recorder, name string) {
 	t.Helper()
-	u := rec.byName(t, tACLUser, name+"-default-user")
-	if got := str(t, u.Inputs, "username"); got != "default" {
+	u := rec.ByName(t, tACLUser, name+"-default-user")
+	if got := pulumitest.Str(t, u.Inputs, "username"); got != "default" {
 		t.Errorf("ACL user username = %q, want default", got)
 	}
-	if v := get(t, u.Inputs, "enabled"); !v.IsBool() || v.BoolValue() {
+	if v := pulumitest.Get(t, u.Inputs, "enabled"); !v.IsBool() || v.BoolValue() {
 		t.Errorf("ACL user enabled = %v, want false", v)
 	}
 	// The provider takes the built-in user only as a privileged one kept off.
-	if v := get(t, u.Inputs, "allowPrivileged"); !v.IsBool() || !v.BoolValue() {
+	if v := pulumitest.Get(t, u.Inputs, "allowPrivileged"); !v.IsBool() || !v.BoolValue() {
 		t.Errorf("ACL user allowPrivileged = %v, want true (the provider refuses the default user otherwise)", v)
 	}
 	// Nothing that would let anyone in as the default user.
@@ -288,14 +140,14 @@ func TestNewRedisExternal(t *testing.T) {
 	}
 	want := []string{tACLUser + " rd-default-user", tProvider + " rd-admin"}
 	slices.Sort(want)
-	if got := rec.children(); !slices.Equal(got, want) {
+	if got := rec.Children(tK8sProvider); !slices.Equal(got, want) {
 		t.Errorf("children =\n%q\nwant\n%q", got, want)
 	}
 	checkParentsAndProviders(t, rec, out)
 
-	prov := rec.byName(t, tProvider, "rd-admin")
-	if got := str(t, prov.Inputs, "redisUrl"); got != adminURL || !secretAt(t, prov.Inputs, "redisUrl") {
-		t.Errorf("provider redisUrl = %q (secret %v), want the admin URL as a secret", got, secretAt(t, prov.Inputs, "redisUrl"))
+	prov := rec.ByName(t, tProvider, "rd-admin")
+	if got := pulumitest.Str(t, prov.Inputs, "redisUrl"); got != adminURL || !pulumitest.SecretAt(t, prov.Inputs, "redisUrl") {
+		t.Errorf("provider redisUrl = %q (secret %v), want the admin URL as a secret", got, pulumitest.SecretAt(t, prov.Inputs, "redisUrl"))
 	}
 	if v, ok := prov.Inputs["postgresUrl"]; ok && !v.IsNull() {
 		t.Errorf("provider postgresUrl = %v, want unset", v)
@@ -349,7 +201,7 @@ func TestNewRedisInvalidURL(t *testing.T) {
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		_, err := NewRedis(ctx, "rd", &RedisArgs{AdminURL: pulumi.String("redis://admin:pw@cache:notaport")})
 		return err
-	}, pulumi.WithMocks("project", "stack", &recorder{}))
+	}, pulumi.WithMocks("project", "stack", pulumitest.NewRecorder(tComponent, tProvider, tK8sProvider, tACLUser, tSecret, tService, tStatefulSet)))
 	if err == nil || !strings.Contains(err.Error(), "invalid Redis URL") {
 		t.Fatalf("err = %v, want an invalid Redis URL error", err)
 	}
@@ -367,7 +219,7 @@ func TestNewRedisInCluster(t *testing.T) {
 	// Without an AdminURL the baseline lives in the aclfile only.
 	want := []string{tStatefulSet + " rd-redis", tSecret + " rd-acl", tService + " rd-redis"}
 	slices.Sort(want)
-	if got := rec.children(); !slices.Equal(got, want) {
+	if got := rec.Children(tK8sProvider); !slices.Equal(got, want) {
 		t.Errorf("children =\n%q\nwant\n%q", got, want)
 	}
 	checkParentsAndProviders(t, rec, out)
@@ -380,28 +232,28 @@ func TestNewRedisInCluster(t *testing.T) {
 
 	wantLabels := map[string]string{"app.kubernetes.io/name": "redis", "app.kubernetes.io/managed-by": "tenantstack"}
 	for _, c := range []struct{ typ, name string }{{tSecret, "rd-acl"}, {tService, "rd-redis"}, {tStatefulSet, "rd-redis"}} {
-		a := rec.byName(t, c.typ, c.name)
-		if got := str(t, a.Inputs, "metadata", "name"); got != c.name {
+		a := rec.ByName(t, c.typ, c.name)
+		if got := pulumitest.Str(t, a.Inputs, "metadata", "name"); got != c.name {
 			t.Errorf("%s %s: metadata.name = %q", c.typ, c.name, got)
 		}
-		if got := str(t, a.Inputs, "metadata", "namespace"); got != "platform-system" {
+		if got := pulumitest.Str(t, a.Inputs, "metadata", "namespace"); got != "platform-system" {
 			t.Errorf("%s %s: namespace = %q, want platform-system", c.typ, c.name, got)
 		}
-		if got := str(t, a.Inputs, "metadata", "annotations", "pulumi.com/skipAwait"); got != "true" {
+		if got := pulumitest.Str(t, a.Inputs, "metadata", "annotations", "pulumi.com/skipAwait"); got != "true" {
 			t.Errorf("%s %s: skipAwait annotation = %q, want true", c.typ, c.name, got)
 		}
-		if got := stringMap(t, get(t, a.Inputs, "metadata", "labels")); !maps.Equal(got, wantLabels) {
+		if got := pulumitest.StringMap(t, pulumitest.Get(t, a.Inputs, "metadata", "labels")); !maps.Equal(got, wantLabels) {
 			t.Errorf("%s %s: labels = %v, want %v", c.typ, c.name, got, wantLabels)
 		}
 	}
 
-	secret := rec.byName(t, tSecret, "rd-acl").Inputs
+	secret := rec.ByName(t, tSecret, "rd-acl").Inputs
 	wantACL := "user default off resetkeys resetchannels -@all\nuser admin on >" + adminPassword + " ~* &* +@all\n"
-	if got := str(t, secret, "stringData", "users.acl"); got != wantACL || !secretAt(t, secret, "stringData", "users.acl") {
-		t.Errorf("users.acl = %q (secret %v), want the baseline as a secret", got, secretAt(t, secret, "stringData", "users.acl"))
+	if got := pulumitest.Str(t, secret, "stringData", "users.acl"); got != wantACL || !pulumitest.SecretAt(t, secret, "stringData", "users.acl") {
+		t.Errorf("users.acl = %q (secret %v), want the baseline as a secret", got, pulumitest.SecretAt(t, secret, "stringData", "users.acl"))
 	}
 
-	sts := rec.byName(t, tStatefulSet, "rd-redis").Inputs
+	sts := rec.ByName(t, tStatefulSet, "rd-redis").Inputs
 	for path, want := range map[string]string{
 		"spec.serviceName":                               "rd-redis",
 		"spec.template.spec.priorityClassName":           "tenantstack-platform",
@@ -409,15 +261,15 @@ func TestNewRedisInCluster(t *testing.T) {
 		"spec.template.spec.initContainers.0.image":      "redis:7.0",
 		"spec.template.spec.volumes.0.secret.secretName": "rd-acl",
 	} {
-		if got := str(t, sts, strings.Split(path, ".")...); got != want {
+		if got := pulumitest.Str(t, sts, strings.Split(path, ".")...); got != want {
 			t.Errorf("statefulset %s = %q, want %q", path, got, want)
 		}
 	}
-	args := strs(t, get(t, sts, "spec", "template", "spec", "containers", "0", "args"))
+	args := pulumitest.Strs(t, pulumitest.Get(t, sts, "spec", "template", "spec", "containers", "0", "args"))
 	if i := slices.Index(args, "--aclfile"); i < 0 || i+1 >= len(args) || args[i+1] != "/data/users.acl" {
 		t.Errorf("redis args = %q, want --aclfile /data/users.acl (writable, for ACL SAVE)", args)
 	}
-	if got := stringMap(t, get(t, rec.byName(t, tService, "rd-redis").Inputs, "spec", "selector")); !maps.Equal(got, wantLabels) {
+	if got := pulumitest.StringMap(t, pulumitest.Get(t, rec.ByName(t, tService, "rd-redis").Inputs, "spec", "selector")); !maps.Equal(got, wantLabels) {
 		t.Errorf("service selector = %v, want the StatefulSet's pods", got)
 	}
 
@@ -458,22 +310,22 @@ func TestNewRedisInClusterOptions(t *testing.T) {
 		tACLUser + " cache-default-user", tProvider + " cache-admin",
 	}
 	slices.Sort(want)
-	if got := rec.children(); !slices.Equal(got, want) {
+	if got := rec.Children(tK8sProvider); !slices.Equal(got, want) {
 		t.Errorf("children =\n%q\nwant\n%q", got, want)
 	}
 	checkParentsAndProviders(t, rec, out)
 	checkDefaultUser(t, rec, "cache")
-	if got := str(t, rec.byName(t, tProvider, "cache-admin").Inputs, "redisUrl"); got != "redis://admin:pw@127.0.0.1:16379" {
+	if got := pulumitest.Str(t, rec.ByName(t, tProvider, "cache-admin").Inputs, "redisUrl"); got != "redis://admin:pw@127.0.0.1:16379" {
 		t.Errorf("provider redisUrl = %q, want the reachable AdminURL", got)
 	}
-	sts := rec.byName(t, tStatefulSet, "cache-redis").Inputs
-	if got := str(t, sts, "metadata", "namespace"); got != "data" {
+	sts := rec.ByName(t, tStatefulSet, "cache-redis").Inputs
+	if got := pulumitest.Str(t, sts, "metadata", "namespace"); got != "data" {
 		t.Errorf("namespace = %q, want data", got)
 	}
-	if got := str(t, sts, "spec", "template", "spec", "containers", "0", "image"); got != "registry.example.com/redis:7.0.15" {
+	if got := pulumitest.Str(t, sts, "spec", "template", "spec", "containers", "0", "image"); got != "registry.example.com/redis:7.0.15" {
 		t.Errorf("image = %q", got)
 	}
-	if v, ok := get(t, sts, "metadata").ObjectValue()["annotations"]; ok && v.IsObject() && len(v.ObjectValue()) > 0 {
+	if v, ok := pulumitest.Get(t, sts, "metadata").ObjectValue()["annotations"]; ok && v.IsObject() && len(v.ObjectValue()) > 0 {
 		t.Errorf("annotations = %v, want none without SkipAwait", v)
 	}
 	// The outputs are how workloads in the cluster reach the server.
@@ -509,10 +361,10 @@ func TestNewRedisRejectsBadArgs(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one containing %q", err, tc.want)
 			}
-			if got := rec.children(); len(got) != 0 {
+			if got := rec.Children(tK8sProvider); len(got) != 0 {
 				t.Errorf("registered %q before rejecting the args", got)
 			}
-			for _, a := range rec.all() {
+			for _, a := range rec.All() {
 				if a.TypeToken == tComponent {
 					t.Error("the component was registered before its args were checked")
 				}
