@@ -68,11 +68,13 @@ func (s *Service) PlatformUp(ctx context.Context, config map[string]string, prog
 	if err != nil {
 		return nil, err
 	}
-	opts := []optup.Option{optup.EventStreams(progressEvents(progress, "platform"))}
+	events, wait := progressEvents(progress, "platform")
+	opts := []optup.Option{optup.EventStreams(events)}
 	if len(s.PolicyPacks) > 0 {
 		opts = append(opts, optup.PolicyPacks(s.PolicyPacks...))
 	}
 	res, err := st.Up(ctx, opts...)
+	wait()
 	if err != nil {
 		return nil, fmt.Errorf("platform up failed; fix the cause and run it again: %w", err)
 	}
@@ -85,11 +87,13 @@ func (s *Service) PlatformPreview(ctx context.Context, config map[string]string,
 	if err != nil {
 		return nil, err
 	}
-	opts := []optpreview.Option{optpreview.EventStreams(progressEvents(progress, "platform"))}
+	events, wait := progressEvents(progress, "platform")
+	opts := []optpreview.Option{optpreview.EventStreams(events)}
 	if len(s.PolicyPacks) > 0 {
 		opts = append(opts, optpreview.PolicyPacks(s.PolicyPacks...))
 	}
 	res, err := st.Preview(ctx, opts...)
+	wait()
 	if err != nil {
 		return nil, fmt.Errorf("platform preview failed: %w", err)
 	}
@@ -115,7 +119,9 @@ func (s *Service) PlatformDestroy(ctx context.Context, progress io.Writer) (*Pla
 	if err != nil {
 		return nil, err
 	}
-	res, err := st.Destroy(ctx, optdestroy.EventStreams(progressEvents(progress, "platform")))
+	events, wait := progressEvents(progress, "platform")
+	res, err := st.Destroy(ctx, optdestroy.EventStreams(events))
+	wait()
 	if err != nil {
 		return nil, fmt.Errorf("platform destroy failed; run it again to finish: %w", err)
 	}

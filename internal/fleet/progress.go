@@ -12,11 +12,15 @@ import (
 
 // progressEvents returns an engine event channel that prints one line per
 // resource change on w, prefixed with the tenant name so that parallel
-// operations stay readable. The Automation API closes the channel.
-func progressEvents(w io.Writer, tenant string) chan<- events.EngineEvent {
-	ch := make(chan events.EngineEvent)
+// operations stay readable, and a function that waits until every line is
+// printed. The Automation API closes the channel when the operation ends;
+// call wait after it returns, so that no progress line follows the result.
+func progressEvents(w io.Writer, tenant string) (ch chan events.EngineEvent, wait func()) {
+	ch = make(chan events.EngineEvent)
+	done := make(chan struct{})
 	start := time.Now()
 	go func() {
+		defer close(done)
 		for e := range ch {
 			switch {
 			case e.ResOutputsEvent != nil:
@@ -39,7 +43,7 @@ func progressEvents(w io.Writer, tenant string) chan<- events.EngineEvent {
 			}
 		}
 	}()
-	return ch
+	return ch, func() { <-done }
 }
 
 var printMu sync.Mutex

@@ -110,11 +110,14 @@ func (s *Service) converge(ctx context.Context, st auto.Stack, prev *state, spec
 	next.Credentials = credentialsFor(spec, plat, pgPass, redisPass)
 	st.Workspace().SetProgram(tenantProgram(next, plat))
 
-	opts := []optup.Option{optup.EventStreams(progressEvents(progress, spec.Name))}
+	events, wait := progressEvents(progress, spec.Name)
+	opts := []optup.Option{optup.EventStreams(events)}
 	if len(s.PolicyPacks) > 0 {
 		opts = append(opts, optup.PolicyPacks(s.PolicyPacks...))
 	}
-	if _, err := st.Up(ctx, opts...); err != nil {
+	_, err = st.Up(ctx, opts...)
+	wait()
+	if err != nil {
 		return nil, s.explainUpError(spec.Name, err)
 	}
 	t := &Tenant{Spec: spec, Status: status, Created: next.Created, Updated: time.Now().UTC().Truncate(time.Second)}
@@ -287,7 +290,10 @@ func (s *Service) destroy(ctx context.Context, st auto.Stack, name string, progr
 	if err := s.recover(ctx, st, progress); err != nil {
 		return err
 	}
-	if _, err := st.Destroy(ctx, optdestroy.EventStreams(progressEvents(progress, name))); err != nil {
+	events, wait := progressEvents(progress, name)
+	_, err := st.Destroy(ctx, optdestroy.EventStreams(events))
+	wait()
+	if err != nil {
 		return fmt.Errorf("destroying tenant %q failed; run the same delete again to finish it: %w", name, err)
 	}
 	if err := st.Workspace().RemoveStack(ctx, st.Name()); err != nil {
