@@ -3,8 +3,14 @@
 # checkout, keyed by the pinned versions, so every clone on this machine (CI
 # included) reuses it. With everything present it does nothing and says so.
 #
-#   tools/build.sh          build what is missing, then print the bin directory
-#   tools/build.sh --path   print the bin directory only (nothing is built)
+#   tools/build.sh             download, then build what is missing, then print the bin directory
+#   tools/build.sh --path      print the bin directory only (nothing is built)
+#   tools/build.sh --download  only download every module the builds read, and check
+#                              that each module directory read from disk exists
+#
+# Every module a build reads is downloaded explicitly first: `go list -m` prints
+# an empty directory for a module that is not yet in the module cache, which is
+# how a fresh machine once failed here.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,28 +35,101 @@ if [[ "${1:-}" == "--path" ]]; then
 	exit 0
 fi
 
-mkdir -p "$bin"
+mode=build
+case "${1:-}" in
+"") ;;
+--download) mode=download ;;
+*)
+	echo "tools/build.sh: unknown argument ${1}; use --path, --download or nothing" >&2
+	exit 2
+	;;
+esac
+
 export GOFLAGS="${GOFLAGS:--buildvcs=false} -mod=readonly"
 export CGO_ENABLED=${CGO_ENABLED:-0}
 
-log() { printf 'tools: %s\n' "$*" >&2; }
+total=$SECONDS
+elapsed() { printf '%dm%02ds' $(((SECONDS - total) / 60)) $(((SECONDS - total) % 60)); }
+log() { printf 'tools: [%s] %s\n' "$(elapsed)" "$*" >&2; }
 
-# step NAME ESTIMATE DIR COMMAND...: runs COMMAND in DIR unless bin/NAME exists.
-todo=()
-step() {
-	local name=$1 estimate=$2
-	[[ -x "$bin/$name" ]] || todo+=("$name ($estimate)")
-}
-run() {
-	local name=$1 estimate=$2 dir=$3
-	shift 3
-	if [[ -x "$bin/$name" ]]; then
-		return 0
+# On a failure the step that failed is named with what to do about it.
+current_step=""
+current_hint=""
+on_exit() {
+	local rc=$?
+	stop_heartbeat
+	if ((rc != 0)) && [[ -n "$current_step" ]]; then
+		log "FAILED at step \"$current_step\" (exit $rc)"
+		log "what to do: $current_hint"
 	fi
-	log "building $name (cold: about $estimate on 2 cores; warm: under a minute)"
+	exit "$rc"
+}
+trap on_exit EXIT
+
+# A heartbeat while a long step runs, so a person watching knows it is alive.
+heartbeat_pid=""
+heartbeat() {
+	local what=$1 every=${TENANTSTACK_TOOLS_HEARTBEAT:-60}
+	((every > 0)) || return 0
+	(
+		sleeper=""
+		trap '[[ -n "$sleeper" ]] && kill "$sleeper" 2>/dev/null; exit 0' TERM
+		while :; do
+			sleep "$every" &
+			sleeper=$!
+			wait "$sleeper"
+			log "still $what"
+		done
+	) >/dev/null &
+	heartbeat_pid=$!
+}
+stop_heartbeat() {
+	if [[ -n "$heartbeat_pid" ]]; then
+		kill "$heartbeat_pid" 2>/dev/null || true
+		wait "$heartbeat_pid" 2>/dev/null || true
+		heartbeat_pid=""
+	fi
+}
+
+# moddir DIR MODULE: the module's directory in the module cache, downloading
+# it first; an empty answer (the module is not there) is an error.
+moddir() {
+	local dir=$1 module=$2 out
+	out=$(cd "$dir" && go mod download "$module" && go list -m -f '{{.Dir}}' "$module")
+	if [[ -z "$out" || ! -d "$out" ]]; then
+		log "module $module has no directory in $(go env GOMODCACHE) after go mod download"
+		return 1
+	fi
+	echo "$out"
+}
+
+# download NAME DIR: fetches every module the builds in the tools module DIR need.
+download() {
+	local name=$1 dir=$2
+	current_step="download modules for $name"
+	current_hint="check that the Go module proxy is reachable ($(go env GOPROXY)) and that $dir/go.sum is complete; then run tools/build.sh again (finished downloads are kept)"
 	local start=$SECONDS
-	(cd "$dir" && "$@")
-	log "built $name in $((SECONDS - start))s"
+	(cd "$dir" && go mod download)
+	log "modules for $name ready in $((SECONDS - start))s"
+}
+
+kubernetes_provider_dir=""
+download_all() {
+	download etcd "$here/etcd"
+	download "kube-apiserver, kube-controller-manager, kubectl" "$here/kube"
+	download pulumi "$here/pulumi"
+	download pulumi-resource-kubernetes "$here/kubernetes"
+	current_step="find the Kubernetes provider module's directory"
+	current_hint="run (cd tools/kubernetes && go mod download github.com/pulumi/pulumi-kubernetes/provider/v4) and check its output"
+	kubernetes_provider_dir=$(moddir "$here/kubernetes" github.com/pulumi/pulumi-kubernetes/provider/v4)
+	local f
+	for f in schema.json terraform-mapping.json; do
+		if [[ ! -f "$kubernetes_provider_dir/cmd/pulumi-resource-kubernetes/$f" ]]; then
+			log "$kubernetes_provider_dir/cmd/pulumi-resource-kubernetes/$f is missing"
+			false
+		fi
+	done
+	current_step=""
 }
 
 kube_ldflags() {
@@ -75,36 +154,71 @@ build_pulumi() {
 		return 0
 	fi
 	go build -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
-		-o "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+		-o "$bin/pulumi.tmp" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+	mv "$bin/pulumi.tmp" "$bin/pulumi"
 }
 
 build_kubernetes_provider() {
-	local dir
-	dir=$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)
-	(cd cmd/pulumi-resource-kubernetes && go run embedgen.go "$dir" "$KUBERNETES_PROVIDER_VERSION")
+	(cd cmd/pulumi-resource-kubernetes && go run embedgen.go "$kubernetes_provider_dir" "$KUBERNETES_PROVIDER_VERSION")
 	go build -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$KUBERNETES_PROVIDER_VERSION" \
-		-o "$bin/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
+		-o "$bin/pulumi-resource-kubernetes.tmp" ./cmd/pulumi-resource-kubernetes
+	mv "$bin/pulumi-resource-kubernetes.tmp" "$bin/pulumi-resource-kubernetes"
 }
 
-step etcd "1 min"
-step kube-apiserver "20 min"
-step kube-controller-manager "5 min"
-step kubectl "2 min"
-step pulumi "15 min"
-step pulumi-resource-kubernetes "25 min"
-if ((${#todo[@]} == 0)); then
-	log "all tools present in $bin"
-else
-	log "to build, in this order: ${todo[*]}"
-	log "a cold build takes 60-70 min on 2 cores and ~10 GB of Go build cache; later runs reuse $bin"
+# go build writes its output only on success, but a kill half way through a
+# rename or a symlink must not leave a binary that looks finished: the
+# builders above write NAME.tmp and rename it.
+# gobuild OUT PACKAGE LDFLAGS
+gobuild() {
+	go build -ldflags "$3" -o "$1.tmp" "$2"
+	mv "$1.tmp" "$1"
+}
+
+# run NAME ESTIMATE DIR COMMAND...: runs COMMAND in DIR unless bin/NAME exists.
+run() {
+	local name=$1 estimate=$2 dir=$3
+	shift 3
+	if [[ -x "$bin/$name" ]]; then
+		return 0
+	fi
+	current_step="build $name"
+	current_hint="read the go build error above; a build killed half way resumes from the Go build cache when you run tools/build.sh again"
+	log "building $name (cold: about $estimate on 2 cores; warm: under a minute)"
+	local start=$SECONDS
+	heartbeat "building $name"
+	(cd "$dir" && "$@")
+	stop_heartbeat
+	log "built $name in $((SECONDS - start))s"
+	current_step=""
+}
+
+if [[ $mode == download ]]; then
+	download_all
+	log "every module the toolchain reads is in $(go env GOMODCACHE)"
+	exit 0
 fi
 
-total=$SECONDS
-run etcd "1 min" "$here/etcd" go build -ldflags "-s -w" -o "$bin/etcd" ./cmd/etcd
-run kube-apiserver "20 min" "$here/kube" go build -ldflags "$(kube_ldflags)" -o "$bin/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-run kube-controller-manager "5 min" "$here/kube" go build -ldflags "$(kube_ldflags)" -o "$bin/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
-run kubectl "2 min" "$here/kube" go build -ldflags "$(kube_ldflags)" -o "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl
-run pulumi "15 min" "$here/pulumi" build_pulumi
-run pulumi-resource-kubernetes "25 min" "$here/kubernetes" build_kubernetes_provider
-((${#todo[@]} == 0)) || log "toolchain ready in $((SECONDS - total))s"
+mkdir -p "$bin"
+names=(etcd kube-apiserver kube-controller-manager kubectl pulumi pulumi-resource-kubernetes)
+estimates=("1 min" "6 min" "2 min" "1 min" "5 min" "10 min")
+todo=()
+for i in "${!names[@]}"; do
+	[[ -x "$bin/${names[$i]}" ]] || todo+=("${names[$i]} (${estimates[$i]})")
+done
+if ((${#todo[@]} == 0)); then
+	log "all tools present in $bin"
+	echo "$bin"
+	exit 0
+fi
+log "to build, in this order: ${todo[*]}"
+log "a cold build takes about 30 min on 2 cores uncontended and ~10 GB of Go build cache; later runs reuse $bin"
+
+download_all
+run etcd "${estimates[0]}" "$here/etcd" gobuild "$bin/etcd" ./cmd/etcd "-s -w"
+for i in 1 2 3; do
+	run "${names[$i]}" "${estimates[$i]}" "$here/kube" gobuild "$bin/${names[$i]}" "k8s.io/kubernetes/cmd/${names[$i]}" "$(kube_ldflags)"
+done
+run pulumi "${estimates[4]}" "$here/pulumi" build_pulumi
+run pulumi-resource-kubernetes "${estimates[5]}" "$here/kubernetes" build_kubernetes_provider
+log "toolchain ready in $((SECONDS - total))s"
 echo "$bin"

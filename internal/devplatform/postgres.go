@@ -283,7 +283,11 @@ func (p *Platform) preparePgBouncer(context.Context) error {
 }
 
 // verifyNewRoleLogin proves that a login role created after PgBouncer
-// started can log in through it with its own password, then drops it.
+// started can log in through it with its own password (PgBouncer looks its
+// secret up with auth_query), then drops it. The role is granted CONNECT on
+// the database it logs in to explicitly: the platform stack revokes CONNECT
+// on "postgres" from PUBLIC, and the check must hold whatever the platform
+// stack did to PUBLIC's privileges.
 func (p *Platform) verifyNewRoleLogin(ctx context.Context) error {
 	st := p.state()
 	suffix, err := randomString("abcdefghijklmnopqrstuvwxyz0123456789", 10)
@@ -294,23 +298,24 @@ func (p *Platform) verifyNewRoleLogin(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	role := "tenantstack_probe_" + suffix
+	role := probeRolePrefix + suffix
 	admin, err := pgConnect(ctx, postgresURL(st.Postgres, st.Ports.Postgres), false)
 	if err != nil {
 		return err
 	}
 	defer closeConn(admin)
+	// Probe roles of an earlier check that was killed before its cleanup.
+	dropProbeRoles(ctx, admin, "")
+	defer dropProbeRoles(context.WithoutCancel(ctx), admin, role)
 	ident := pgx.Identifier{role}.Sanitize()
-	if _, err := admin.Exec(ctx, "CREATE ROLE "+ident+" LOGIN CONNECTION LIMIT 2 PASSWORD '"+pass+"'"); err != nil {
-		return fmt.Errorf("creating probe role: %w", err)
+	for _, q := range []string{
+		"CREATE ROLE " + ident + " LOGIN CONNECTION LIMIT 2 PASSWORD '" + pass + "'",
+		"GRANT CONNECT ON DATABASE postgres TO " + ident,
+	} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			return fmt.Errorf("creating probe role: %w", err)
+		}
 	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		// PgBouncer may still hold a server connection as the role.
-		admin.Exec(cctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", role)
-		admin.Exec(cctx, "DROP ROLE IF EXISTS "+ident)
-	}()
 	conn, err := pgConnect(ctx, poolerURL(Credentials{User: role, Password: pass}, st.Ports.PgBouncer), true)
 	if err != nil {
 		return fmt.Errorf("a new login role cannot log in through pgbouncer: %w%s", err, logTail(p.layout.log("pgbouncer")))
@@ -324,6 +329,36 @@ func (p *Platform) verifyNewRoleLogin(ctx context.Context) error {
 		return fmt.Errorf("through pgbouncer, a new login role %s ran as %q", role, who)
 	}
 	return nil
+}
+
+// probeRolePrefix names the throwaway roles of verifyNewRoleLogin.
+const probeRolePrefix = "tenantstack_probe_"
+
+// dropProbeRoles ends the sessions of and drops the probe role named, or
+// every probe role when role is empty. Best effort: a leftover is dropped by
+// the next check.
+func dropProbeRoles(ctx context.Context, admin *pgx.Conn, role string) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var roles []string
+	if role != "" {
+		roles = []string{role}
+	} else {
+		rows, err := admin.Query(ctx, "SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)", probeRolePrefix)
+		if err != nil {
+			return
+		}
+		roles, _ = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	for _, r := range roles {
+		ident := pgx.Identifier{r}.Sanitize()
+		// PgBouncer may still hold a server connection as the role.
+		admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", r)
+		// DROP OWNED revokes the role's privileges on shared objects (the
+		// CONNECT above), which DROP ROLE would otherwise refuse over.
+		admin.Exec(ctx, "DROP OWNED BY "+ident)
+		admin.Exec(ctx, "DROP ROLE IF EXISTS "+ident)
+	}
 }
 
 // pgbQuote quotes s for PgBouncer's auth_file, where a quote is doubled.
