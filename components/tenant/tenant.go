@@ -13,30 +13,33 @@ import (
 	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 // TypeToken is the Pulumi type of the TenantStack component.
 const TypeToken = "tenantstack:tenant:TenantStack"
 
 // Defaults applied by NewTenantStack to fields left at their zero value.
+// The tenant's own defaults are the domain's (internal/tenantspec).
 const (
-	DefaultConnectionLimit  = 20
+	DefaultConnectionLimit  = tenantspec.DefaultConnectionLimit
 	DefaultPostgresPort     = 5432
 	DefaultPoolerPort       = 6432
 	DefaultRedisPort        = 6379
 	DefaultPlatformDatabase = "platform"
-	DefaultQuotaCPU         = "2"
-	DefaultQuotaMemory      = "4Gi"
-	DefaultQuotaPods        = 20
-	DefaultQuotaServices    = 10
-	DefaultQuotaPVCs        = 5
-	DefaultQuotaStorage     = "20Gi"
-	DefaultCPURequest       = "100m"
-	DefaultCPULimit         = "500m"
-	DefaultMemoryRequest    = "128Mi"
-	DefaultMemoryLimit      = "512Mi"
-	DefaultWorkloadReplicas = 1
-	DefaultWorkloadPort     = 8080
+	DefaultQuotaCPU         = tenantspec.DefaultQuotaCPU
+	DefaultQuotaMemory      = tenantspec.DefaultQuotaMemory
+	DefaultQuotaPods        = tenantspec.DefaultQuotaPods
+	DefaultQuotaServices    = tenantspec.DefaultQuotaServices
+	DefaultQuotaPVCs        = tenantspec.DefaultQuotaPVCs
+	DefaultQuotaStorage     = tenantspec.DefaultQuotaStorage
+	DefaultCPURequest       = tenantspec.DefaultCPURequest
+	DefaultCPULimit         = tenantspec.DefaultCPULimit
+	DefaultMemoryRequest    = tenantspec.DefaultMemoryRequest
+	DefaultMemoryLimit      = tenantspec.DefaultMemoryLimit
+	DefaultWorkloadReplicas = tenantspec.DefaultWorkloadReplicas
+	DefaultWorkloadPort     = tenantspec.DefaultWorkloadPort
 )
 
 // The shared-tier contract installed by the platform in its database.
@@ -68,10 +71,10 @@ const (
 // Labels on the tenant's namespace. TenantLabel and ManagedByLabel are also on
 // every object in it.
 const (
-	TenantLabel    = "tenantstack.io/tenant"
-	TierLabel      = "tenantstack.io/tier"
-	ManagedByLabel = "app.kubernetes.io/managed-by"
-	ManagedByValue = "tenantstack"
+	TenantLabel    = tenantspec.TenantLabel
+	TierLabel      = tenantspec.TierLabel
+	ManagedByLabel = tenantspec.ManagedByLabel
+	ManagedByValue = tenantspec.ManagedByValue
 )
 
 // PlatformEndpoints are where the platform's shared services are, for the
@@ -109,24 +112,9 @@ type PlatformEndpoints struct {
 	EgressPorts []int
 }
 
-// Quota bounds what the tenant's namespace may consume (a ResourceQuota).
-// services.loadbalancers and services.nodeports are always "0".
-type Quota struct {
-	// CPU caps the sum of CPU requests and, separately, of CPU limits.
-	// Optional; default "2".
-	CPU string
-	// Memory caps the sum of memory requests and, separately, of memory
-	// limits. Optional; default "4Gi".
-	Memory string
-	// Pods is the most pods. Optional; default 20.
-	Pods int
-	// Services is the most Services. Optional; default 10.
-	Services int
-	// PVCs is the most PersistentVolumeClaims. Optional; default 5.
-	PVCs int
-	// Storage caps the storage requested by all PVCs. Optional; default "20Gi".
-	Storage string
-}
+// Quota bounds what the tenant's namespace may consume (a ResourceQuota);
+// see tenantspec.Quota for the fields and defaults.
+type Quota = tenantspec.Quota
 
 // Limits are the default container requests and limits in the tenant's
 // namespace (a LimitRange), so that no container runs unbounded and every
@@ -142,21 +130,8 @@ type Limits struct {
 	MemoryLimit string
 }
 
-// WorkloadArgs describe the tenant's application: a Deployment "app" with
-// ServiceAccount "app" and the credentials Secret in its environment, a
-// Service "app", and an Ingress "app" when Host is set.
-type WorkloadArgs struct {
-	// Image is the container image. Required.
-	Image string
-	// Replicas is the number of pods. Optional; default 1. Suspended sets it
-	// to 0.
-	Replicas int
-	// Host is the Ingress host name. Optional; default none (no Ingress).
-	Host string
-	// Port is the container port, also the Service's port. Optional;
-	// default 8080.
-	Port int
-}
+// WorkloadArgs describe the tenant's application; see tenantspec.Workload.
+type WorkloadArgs = tenantspec.Workload
 
 // TenantStackArgs configures a TenantStack.
 type TenantStackArgs struct {
@@ -396,25 +371,26 @@ func resolve(name string, args *TenantStackArgs) (*settings, error) {
 	}
 
 	for _, k := range slices.Sorted(maps.Keys(args.Flags)) {
-		if !configMapKey.MatchString(k) {
-			bad("Flags key %q is not a ConfigMap key; allowed: letters, digits, \"-\", \"_\" and \".\", at most 253 characters", k)
+		if err := tenantspec.ValidateFlag(k, args.Flags[k]); err != nil {
+			bad("Flags: %v", err)
 		}
 	}
 	if args.Workload != nil {
 		w := *args.Workload
-		if w.Image == "" {
-			bad("Workload.Image is required when Workload is set")
+		if err := tenantspec.ValidateImage(w.Image); err != nil {
+			bad("Workload.Image is required when Workload is set: %v", err)
 		}
 		if w.Replicas < 0 {
 			bad("Workload.Replicas %d is negative; use 1 or more, or set Suspended to stop the workload", w.Replicas)
 		}
-		w.Replicas = orDefault(w.Replicas, DefaultWorkloadReplicas)
-		w.Port = orDefault(w.Port, DefaultWorkloadPort)
+		w = tenantspec.WorkloadWithDefaults(w)
 		if !validPort(w.Port) {
 			bad("Workload.Port %d is not a port; use 1-65535 (default %d)", w.Port, DefaultWorkloadPort)
 		}
-		if w.Host != "" && !dnsName.MatchString(w.Host) {
-			bad("Workload.Host %q is not a DNS name; use lowercase labels separated by \".\" (a leading \"*.\" is allowed)", w.Host)
+		if w.Host != "" {
+			if err := tenantspec.ValidateHost(w.Host); err != nil {
+				bad("Workload.Host: %v", err)
+			}
 		}
 		s.workload = &w
 	}
@@ -501,12 +477,7 @@ func resolvePlatform(p PlatformEndpoints, bad func(string, ...any)) PlatformEndp
 }
 
 func resolveQuota(q Quota, bad func(string, ...any)) Quota {
-	q.CPU = orDefault(q.CPU, DefaultQuotaCPU)
-	q.Memory = orDefault(q.Memory, DefaultQuotaMemory)
-	q.Storage = orDefault(q.Storage, DefaultQuotaStorage)
-	q.Pods = orDefault(q.Pods, DefaultQuotaPods)
-	q.Services = orDefault(q.Services, DefaultQuotaServices)
-	q.PVCs = orDefault(q.PVCs, DefaultQuotaPVCs)
+	q = tenantspec.QuotaWithDefaults(q)
 	checkQuantity(bad, "Quota.CPU", q.CPU)
 	checkQuantity(bad, "Quota.Memory", q.Memory)
 	checkQuantity(bad, "Quota.Storage", q.Storage)
@@ -533,18 +504,13 @@ func resolveLimits(l Limits, bad func(string, ...any)) Limits {
 	return l
 }
 
-var (
-	// quantity is the common form of a Kubernetes resource quantity. The API
-	// server has the last word; this catches typos before anything is created.
-	quantity     = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$`)
-	configMapKey = regexp.MustCompile(`^[-._a-zA-Z0-9]{1,253}$`)
-	dnsName      = regexp.MustCompile(`^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$`)
-	pgIdentifier = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]{0,62}$`)
-)
+var pgIdentifier = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]{0,62}$`)
 
+// checkQuantity applies the domain's rule for quantities (positive, as
+// Kubernetes parses them) with the component's field name.
 func checkQuantity(bad func(string, ...any), field, v string) {
-	if !quantity.MatchString(v) {
-		bad("%s %q is not a Kubernetes quantity such as \"500m\", \"2\", \"512Mi\" or \"20Gi\"", field, v)
+	if err := tenantspec.ValidateQuantity(v, `"500m", "2", "512Mi" or "20Gi"`); err != nil {
+		bad("%s %v", field, err)
 	}
 }
 

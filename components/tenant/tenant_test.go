@@ -1220,18 +1220,18 @@ func TestInvalidArgs(t *testing.T) {
 		{name: "bad platform database", change: func(a *TenantStackArgs, _ providers) { a.Platform.PlatformDatabase = `plat"form` },
 			wantErr: []string{"Platform.PlatformDatabase"}},
 		{name: "bad quantity", change: func(a *TenantStackArgs, _ providers) { a.Quota.Memory = "4 GB" },
-			wantErr: []string{`Quota.Memory "4 GB" is not a Kubernetes quantity`}},
+			wantErr: []string{`Quota.Memory "4 GB" is not a positive Kubernetes quantity`}},
 		{name: "negative pods", change: func(a *TenantStackArgs, _ providers) { a.Quota.Pods = -1 },
 			wantErr: []string{"Quota.Pods -1 is negative"}},
 		{name: "bad limit", change: func(a *TenantStackArgs, _ providers) { a.Limits.CPULimit = "lots" },
 			wantErr: []string{`Limits.CPULimit "lots"`}},
 		{name: "bad flag key", change: func(a *TenantStackArgs, _ providers) { a.Flags = map[string]string{"a b": "x"} },
-			wantErr: []string{`Flags key "a b" is not a ConfigMap key`}},
+			wantErr: []string{`Flags: key "a b": flag keys are 1 to 63`}},
 		{name: "workload without image", change: func(a *TenantStackArgs, _ providers) { a.Workload = &WorkloadArgs{} },
 			wantErr: []string{"Workload.Image is required"}},
 		{name: "workload bad host", change: func(a *TenantStackArgs, _ providers) {
 			a.Workload = &WorkloadArgs{Image: "x", Host: "Acme.example.com"}
-		}, wantErr: []string{`Workload.Host "Acme.example.com" is not a DNS name`}},
+		}, wantErr: []string{`Workload.Host: host "Acme.example.com": use a DNS name`}},
 		{name: "every problem at once", change: func(a *TenantStackArgs, _ providers) {
 			a.TenantID, a.Tier, a.PostgresPassword = "ACME", "x", nil
 		}, wantErr: []string{"uppercase", `tier "x" is unknown`, "PostgresPassword is required"}},

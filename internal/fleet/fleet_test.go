@@ -10,6 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/tenantstack/tenantstack/components/tenant"
 	"github.com/tenantstack/tenantstack/internal/engine"
 )
 
@@ -23,7 +27,7 @@ func TestValidateSpec(t *testing.T) {
 		{name: "uppercase", spec: Spec{Name: "Acme", Tier: "shared"}, wantErr: "uppercase"},
 		{name: "reserved", spec: Spec{Name: "postgres", Tier: "shared"}, wantErr: "reserved"},
 		{name: "unknown tier", spec: Spec{Name: "acme", Tier: "gold"}, wantErr: "gold"},
-		{name: "negative connection limit", spec: Spec{Name: "acme", Tier: "schema", ConnectionLimit: -1}, wantErr: "connection limit"},
+		{name: "negative connection limit", spec: Spec{Name: "acme", Tier: "schema", ConnectionLimit: -1}, wantErr: "connection_limit"},
 		{name: "negative pods", spec: Spec{Name: "acme", Tier: "schema", Quota: Quota{Pods: -2}}, wantErr: "negative"},
 		{name: "workload without image", spec: Spec{Name: "acme", Tier: "database", Workload: &Workload{}}, wantErr: "image"},
 	}
@@ -50,10 +54,24 @@ func TestValidateSpec(t *testing.T) {
 	}
 }
 
-func TestCredentialsFor(t *testing.T) {
+// echoMocks is a mock resource monitor whose resources echo their inputs.
+type echoMocks struct{}
+
+func (echoMocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	return args.Name + "-id", args.Inputs, nil
+}
+
+func (echoMocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return nil, fmt.Errorf("unexpected call %q", args.Token)
+}
+
+// TestCredentialsFromComponentOutputs: the credentials a tenant stack
+// records are the TenantStack component's own outputs (names, URLs) with the
+// passwords passed in and the platform's hosts, on every tier.
+func TestCredentialsFromComponentOutputs(t *testing.T) {
 	p := &Platform{PostgresHost: "127.0.0.1", PostgresPort: 5432, PoolerHost: "127.0.0.1", PoolerPort: 6432,
-		Database: "platform", RedisHost: "127.0.0.1", RedisPort: 6379}
-	pw := "p@ss:/?#word"
+		Database: "platform", RedisHost: "127.0.0.1", RedisPort: 6379, EgressCIDRs: []string{"127.0.0.1/32"}}
+	pw := "p@ss:/?#word-long-enough"
 	cases := []struct {
 		tier, db, schema string
 	}{
@@ -63,52 +81,63 @@ func TestCredentialsFor(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.tier, func(t *testing.T) {
-			c := credentialsFor(Spec{Name: "acme-co", Tier: tc.tier}, p, pw, "r")
+			spec := Spec{Name: "acme-co", Tier: tc.tier}
+			passwords := Credentials{Postgres: PostgresCredentials{Password: pw}, Redis: RedisCredentials{Password: "redis-password-long"}}
+			var got map[string]any
+			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+				c, err := tenant.NewTenantStack(ctx, spec.Name, &tenant.TenantStackArgs{
+					TenantID: spec.Name, Tier: tenant.Tier(spec.Tier),
+					PostgresProvider: mockProvider(ctx, t, "pg"), RedisProvider: mockProvider(ctx, t, "redis"),
+					KubernetesProvider: mockProvider(ctx, t, "k8s"),
+					Platform: tenant.PlatformEndpoints{PostgresHost: p.PostgresHost, PostgresPort: p.PostgresPort,
+						PoolerHost: p.PoolerHost, PoolerPort: p.PoolerPort, PlatformDatabase: p.Database,
+						RedisHost: p.RedisHost, RedisPort: p.RedisPort, EgressCIDRs: p.EgressCIDRs},
+					PostgresPassword: pulumi.String(pw), RedisPassword: pulumi.String("redis-password-long"),
+				})
+				if err != nil {
+					return err
+				}
+				credentialsOutput(c, spec, p, passwords).ApplyT(func(v map[string]any) any {
+					got = v
+					return nil
+				})
+				return nil
+			}, pulumi.WithMocks("tenant", "local-acme-co", echoMocks{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(got)
+			var c Credentials
+			if err := json.Unmarshal(b, &c); err != nil {
+				t.Fatalf("%s: %v", b, err)
+			}
 			if c.Postgres.Database != tc.db || c.Postgres.Schema != tc.schema {
 				t.Errorf("database/schema = %s/%s, want %s/%s", c.Postgres.Database, c.Postgres.Schema, tc.db, tc.schema)
 			}
-			want := "postgres://tenant_acme_co:p%40ss%3A%2F%3F%23word@127.0.0.1:5432/" + tc.db
-			if c.Postgres.URL != want {
-				t.Errorf("url = %s, want %s", c.Postgres.URL, want)
+			want := "postgres://tenant_acme_co:p%40ss%3A%2F%3F%23word-long-enough@127.0.0.1:5432/" + tc.db
+			if c.Postgres.URL != want || c.Postgres.User != "tenant_acme_co" || c.Postgres.Password != pw {
+				t.Errorf("postgres = %+v, want url %s", c.Postgres, want)
 			}
 			if !strings.Contains(c.Postgres.PoolerURL, "@127.0.0.1:6432/") {
 				t.Errorf("pooler url %s does not go through port 6432", c.Postgres.PoolerURL)
 			}
-			if c.Redis.Username != "tenant-acme-co" || c.Redis.KeyPrefix != "t:acme-co:" || c.Kubernetes.Namespace != "tenant-acme-co" {
+			if c.Redis.Username != "tenant-acme-co" || c.Redis.KeyPrefix != "t:acme-co:" || c.Redis.Port != 6379 ||
+				c.Kubernetes.Namespace != "tenant-acme-co" || c.Kubernetes.ServiceAccount != "app" {
 				t.Errorf("names: %+v %+v", c.Redis, c.Kubernetes)
+			}
+			if c.Tenant != "acme-co" || c.Tier != tc.tier {
+				t.Errorf("tenant/tier = %s/%s", c.Tenant, c.Tier)
 			}
 		})
 	}
 }
 
-func TestCredentialsJSONShape(t *testing.T) {
-	c := credentialsFor(Spec{Name: "acme", Tier: "shared"}, &Platform{PostgresHost: "h", PostgresPort: 1, PoolerHost: "h", PoolerPort: 2, Database: "platform", RedisHost: "h", RedisPort: 3}, "a", "b")
-	b, err := json.Marshal(c)
-	if err != nil {
+func mockProvider(ctx *pulumi.Context, t *testing.T, name string) pulumi.ProviderResource {
+	var p pulumi.ProviderResourceState
+	if err := ctx.RegisterResource("pulumi:providers:"+name, name, nil, &p); err != nil {
 		t.Fatal(err)
 	}
-	var generic map[string]any
-	if err := json.Unmarshal(b, &generic); err != nil {
-		t.Fatal(err)
-	}
-	for key, fields := range map[string][]string{
-		"postgres":   {"host", "port", "database", "schema", "user", "password", "url", "pooler_url"},
-		"redis":      {"host", "port", "username", "password", "key_prefix", "channel_prefix"},
-		"kubernetes": {"namespace", "service_account"},
-	} {
-		obj, ok := generic[key].(map[string]any)
-		if !ok {
-			t.Fatalf("no %q object in %s", key, b)
-		}
-		for _, f := range fields {
-			if _, ok := obj[f]; !ok {
-				t.Errorf("%s.%s missing in %s", key, f, b)
-			}
-		}
-	}
-	if generic["tenant"] != "acme" || generic["tier"] != "shared" {
-		t.Errorf("tenant/tier wrong in %s", b)
-	}
+	return &p
 }
 
 func TestOrderForRemoval(t *testing.T) {

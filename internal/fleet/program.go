@@ -49,33 +49,50 @@ func tenantProgram(st state, p *Platform) pulumi.RunFunc {
 			PostgresPassword: pulumi.ToSecret(pulumi.String(st.Credentials.Postgres.Password)).(pulumi.StringOutput),
 			RedisPassword:    pulumi.ToSecret(pulumi.String(st.Credentials.Redis.Password)).(pulumi.StringOutput),
 			ConnectionLimit:  spec.ConnectionLimit,
-			Quota: tenant.Quota{
-				CPU: spec.Quota.CPU, Memory: spec.Quota.Memory, Pods: spec.Quota.Pods,
-				Services: spec.Quota.Services, PVCs: spec.Quota.PVCs, Storage: spec.Quota.Storage,
-			},
-			Flags:     spec.Flags,
-			Suspended: st.Status == StatusSuspended,
+			Quota:            spec.Quota,
+			Flags:            spec.Flags,
+			Workload:         spec.Workload,
+			Suspended:        st.Status == StatusSuspended,
 		}
-		if w := spec.Workload; w != nil {
-			args.Workload = &tenant.WorkloadArgs{Image: w.Image, Replicas: w.Replicas, Host: w.Host, Port: w.Port}
-		}
-		if _, err := tenant.NewTenantStack(ctx, spec.Name, args); err != nil {
+		c, err := tenant.NewTenantStack(ctx, spec.Name, args)
+		if err != nil {
 			return err
 		}
 		specOut, err := toPlain(spec)
 		if err != nil {
 			return err
 		}
-		creds, err := toPlain(st.Credentials)
-		if err != nil {
-			return err
-		}
 		ctx.Export("spec", pulumi.Any(specOut))
 		ctx.Export("status", pulumi.String(string(st.Status)))
 		ctx.Export("created", pulumi.String(st.Created.Format("2006-01-02T15:04:05Z07:00")))
-		ctx.Export("credentials", pulumi.ToSecret(pulumi.Any(creds)))
+		ctx.Export("credentials", pulumi.ToSecret(credentialsOutput(c, spec, p, st.Credentials)))
 		return nil
 	}
+}
+
+// credentialsOutput is the tenant's credentials as the component reports
+// them: names and URLs are its outputs, nothing is recomputed here. The
+// passwords are the ones passed in, and the hosts and ports the platform's.
+func credentialsOutput(c *tenant.TenantStack, spec Spec, p *Platform, pw Credentials) pulumi.MapOutput {
+	return pulumi.All(c.PostgresUser, c.PostgresDatabase, c.PostgresSchema, c.PostgresURL, c.PoolerURL,
+		c.RedisUsername, c.KeyPrefix, c.ChannelPrefix, c.Namespace, c.ServiceAccount).ApplyT(func(v []any) (map[string]any, error) {
+		str := func(i int) string { return v[i].(string) }
+		return toPlain(Credentials{
+			Tenant: spec.Name,
+			Tier:   spec.Tier,
+			Postgres: PostgresCredentials{
+				Host: p.PostgresHost, Port: p.PostgresPort,
+				Database: str(1), Schema: str(2), User: str(0), Password: pw.Postgres.Password,
+				URL: str(3), PoolerURL: str(4),
+			},
+			Redis: RedisCredentials{
+				Host: p.RedisHost, Port: p.RedisPort,
+				Username: str(5), Password: pw.Redis.Password,
+				KeyPrefix: str(6), ChannelPrefix: str(7),
+			},
+			Kubernetes: KubernetesCredentials{Namespace: str(8), ServiceAccount: str(9)},
+		})
+	}).(pulumi.MapOutput)
 }
 
 // toPlain turns v into the maps and slices Pulumi outputs are made of.

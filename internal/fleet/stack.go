@@ -107,7 +107,12 @@ func (s *Service) converge(ctx context.Context, st auto.Stack, prev *state, spec
 			return nil, err
 		}
 	}
-	next.Credentials = credentialsFor(spec, plat, pgPass, redisPass)
+	// Only the passwords are chosen here; the rest of the credentials are
+	// the component's outputs (see credentialsOutput).
+	next.Credentials = Credentials{
+		Postgres: PostgresCredentials{Password: pgPass},
+		Redis:    RedisCredentials{Password: redisPass},
+	}
 	st.Workspace().SetProgram(tenantProgram(next, plat))
 
 	events, wait := progressEvents(progress, spec.Name)

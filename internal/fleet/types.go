@@ -3,6 +3,8 @@ package fleet
 import (
 	"errors"
 	"time"
+
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 // Errors the CLI maps to exit codes. Wrap them with %w and a sentence that
@@ -20,45 +22,20 @@ var (
 	ErrIsolation = errors.New("isolation check failed")
 )
 
-// Spec is what a tenant should be: the input of create, update and apply,
-// and one entry of a fleet file.
-type Spec struct {
-	Name            string            `json:"name" yaml:"name"`
-	Tier            string            `json:"tier" yaml:"tier"`
-	ConnectionLimit int               `json:"connection_limit,omitempty" yaml:"connection_limit,omitempty"`
-	Quota           Quota             `json:"quota,omitzero" yaml:"quota,omitempty"`
-	Flags           map[string]string `json:"flags,omitempty" yaml:"flags,omitempty"`
-	Workload        *Workload         `json:"workload,omitempty" yaml:"workload,omitempty"`
-}
-
-// Quota bounds a tenant's Kubernetes namespace. Zero values take the
-// component's defaults.
-type Quota struct {
-	CPU      string `json:"cpu,omitempty" yaml:"cpu,omitempty"`
-	Memory   string `json:"memory,omitempty" yaml:"memory,omitempty"`
-	Pods     int    `json:"pods,omitempty" yaml:"pods,omitempty"`
-	Services int    `json:"services,omitempty" yaml:"services,omitempty"`
-	PVCs     int    `json:"pvcs,omitempty" yaml:"pvcs,omitempty"`
-	Storage  string `json:"storage,omitempty" yaml:"storage,omitempty"`
-}
-
-// Workload is an optional application deployment for the tenant.
-type Workload struct {
-	Image    string `json:"image" yaml:"image"`
-	Replicas int    `json:"replicas,omitempty" yaml:"replicas,omitempty"`
-	Host     string `json:"host,omitempty" yaml:"host,omitempty"`
-	Port     int    `json:"port,omitempty" yaml:"port,omitempty"`
-}
-
-// Status is a tenant's lifecycle state.
-type Status string
+// The tenant domain's types (internal/tenantspec), named here so that
+// callers of fleet need one import.
+type (
+	Spec     = tenantspec.Spec
+	Quota    = tenantspec.Quota
+	Workload = tenantspec.Workload
+	Status   = tenantspec.Status
+)
 
 // Tenant statuses.
 const (
-	StatusActive    Status = "active"
-	StatusSuspended Status = "suspended"
-	// StatusIncomplete: the last operation did not finish; run it again.
-	StatusIncomplete Status = "incomplete"
+	StatusActive     = tenantspec.StatusActive
+	StatusSuspended  = tenantspec.StatusSuspended
+	StatusIncomplete = tenantspec.StatusIncomplete
 )
 
 // Tenant is a tenant as it is now.
@@ -70,43 +47,13 @@ type Tenant struct {
 	Resources int       `json:"resources" yaml:"resources"`
 }
 
-// Credentials is what `tenantctl credentials NAME -o json` prints. Other
-// tools depend on this shape: fields may be added, never renamed.
-type Credentials struct {
-	Tenant     string                `json:"tenant"`
-	Tier       string                `json:"tier"`
-	Postgres   PostgresCredentials   `json:"postgres"`
-	Redis      RedisCredentials      `json:"redis"`
-	Kubernetes KubernetesCredentials `json:"kubernetes"`
-}
-
-// PostgresCredentials is the tenant's own database login.
-type PostgresCredentials struct {
-	Host      string `json:"host"`
-	Port      int    `json:"port"`
-	Database  string `json:"database"`
-	Schema    string `json:"schema"`
-	User      string `json:"user"`
-	Password  string `json:"password"`
-	URL       string `json:"url"`
-	PoolerURL string `json:"pooler_url"`
-}
-
-// RedisCredentials is the tenant's own Redis ACL user.
-type RedisCredentials struct {
-	Host          string `json:"host"`
-	Port          int    `json:"port"`
-	Username      string `json:"username"`
-	Password      string `json:"password"`
-	KeyPrefix     string `json:"key_prefix"`
-	ChannelPrefix string `json:"channel_prefix"`
-}
-
-// KubernetesCredentials names the tenant's namespace and service account.
-type KubernetesCredentials struct {
-	Namespace      string `json:"namespace"`
-	ServiceAccount string `json:"service_account"`
-}
+// Credentials are the tenant's own logins (tenantspec.Credentials).
+type (
+	Credentials           = tenantspec.Credentials
+	PostgresCredentials   = tenantspec.PostgresCredentials
+	RedisCredentials      = tenantspec.RedisCredentials
+	KubernetesCredentials = tenantspec.KubernetesCredentials
+)
 
 // Probe is one live isolation check run by verify.
 type Probe struct {

@@ -3,14 +3,10 @@ package shared
 import (
 	"fmt"
 	"strings"
-	"unicode"
 
 	"github.com/tenantstack/tenantstack/internal/cli/cmdutil"
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
-
-// maxFlagKeyLength matches a Kubernetes label name, the strictest place a
-// feature flag may end up.
-const maxFlagKeyLength = 63
 
 // ParseFlags parses --flag values of the form key=value. With allowUnset
 // (update), "key-" asks for the flag to be removed, as kubectl label does.
@@ -29,11 +25,11 @@ func ParseFlags(values []string, allowUnset bool) (set map[string]string, unset 
 			}
 			return nil, nil, cmdutil.Usagef("invalid --flag %q: use %s, e.g. --flag beta=true", v, how)
 		}
-		if err := ValidateFlagKey(key); err != nil {
+		if err := tenantspec.ValidateFlagKey(key); err != nil {
 			return nil, nil, &cmdutil.UsageError{Err: fmt.Errorf("invalid --flag %q: %w", v, err)}
 		}
-		if strings.ContainsFunc(val, unicode.IsControl) {
-			return nil, nil, cmdutil.Usagef("invalid --flag %q: the value contains a control character", key)
+		if err := tenantspec.ValidateFlagValue(key, val); err != nil {
+			return nil, nil, &cmdutil.UsageError{Err: fmt.Errorf("invalid --flag %q: %w", key, err)}
 		}
 		if seen[key] {
 			return nil, nil, cmdutil.Usagef("--flag %s is given twice; give each key once", key)
@@ -49,22 +45,4 @@ func ParseFlags(values []string, allowUnset bool) (set map[string]string, unset 
 		set[key] = val
 	}
 	return set, unset, nil
-}
-
-// ValidateFlagKey reports why key cannot name a feature flag: keys are 1 to
-// 63 letters, digits, '.', '_' and '-', starting and ending with a letter or
-// digit.
-func ValidateFlagKey(key string) error {
-	const rule = "flag keys are 1 to 63 letters, digits, '.', '_' and '-', starting and ending with a letter or digit"
-	if key == "" || len(key) > maxFlagKeyLength {
-		return fmt.Errorf("key %q has %d characters; %s", key, len(key), rule)
-	}
-	for i, r := range key {
-		alnum := r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r))
-		inner := r == '.' || r == '_' || r == '-'
-		if !alnum && !(inner && i > 0 && i < len(key)-1) {
-			return fmt.Errorf("key %q: %s", key, rule)
-		}
-	}
-	return nil
 }

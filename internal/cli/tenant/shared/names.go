@@ -3,16 +3,16 @@ package shared
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/tenantstack/tenantstack/components/tenant"
 	"github.com/tenantstack/tenantstack/internal/cli/cmdutil"
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 // ValidateName returns a usage error saying what is allowed when name
 // cannot be a tenant name, and nil when it can. The rule (a DNS label of at
-// most 40 characters that is not reserved) is the component's, so the CLI
+// most 40 characters that is not reserved) is the tenant domain's, so the CLI
 // never accepts a name the stack would refuse.
 func ValidateName(name string) error {
-	if err := tenant.ValidateTenantID(name); err != nil {
+	if err := tenantspec.ValidateTenantID(name); err != nil {
 		return &cmdutil.UsageError{Err: err}
 	}
 	return nil
@@ -21,7 +21,7 @@ func ValidateName(name string) error {
 // ValidateTier returns a usage error naming the allowed tiers when s is not
 // one of them.
 func ValidateTier(s string) error {
-	if _, err := tenant.ParseTier(s); err != nil {
+	if _, err := tenantspec.ParseTier(s); err != nil {
 		return &cmdutil.UsageError{Err: err}
 	}
 	return nil
@@ -31,7 +31,7 @@ func ValidateTier(s string) error {
 // help text and completion.
 func Tiers() []string {
 	var names []string
-	for _, t := range tenant.Tiers() {
+	for _, t := range tenantspec.Tiers() {
 		names = append(names, t.String())
 	}
 	return names

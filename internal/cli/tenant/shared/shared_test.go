@@ -12,6 +12,7 @@ import (
 	"github.com/tenantstack/tenantstack/internal/cli/cmdutil"
 	"github.com/tenantstack/tenantstack/internal/cli/tenant/tenanttest"
 	"github.com/tenantstack/tenantstack/internal/fleet"
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 func TestValidateName(t *testing.T) {
@@ -187,56 +188,20 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
+// TestValidateSpec: the CLI checks a spec with the domain's rules (tested in
+// tenantspec) and turns every problem into one usage error (exit 2).
 func TestValidateSpec(t *testing.T) {
-	tests := []struct {
-		name     string
-		spec     fleet.Spec
-		wantErrs []string // substrings, one per expected problem
-	}{
-		{name: "minimal", spec: fleet.Spec{Name: "acme", Tier: "shared"}},
-		{
-			name: "full",
-			spec: fleet.Spec{
-				Name: "acme", Tier: "database", ConnectionLimit: 10,
-				Quota:    fleet.Quota{CPU: "2", Memory: "4Gi", Pods: 20, Storage: "20Gi"},
-				Flags:    map[string]string{"beta": "true"},
-				Workload: &fleet.Workload{Image: "nginx:1.27", Replicas: 2, Host: "acme.example.com", Port: 8080},
-			},
-		},
-		{name: "bad name and tier", spec: fleet.Spec{Name: "Acme", Tier: "gold"}, wantErrs: []string{`tenant id "Acme"`, `tier "gold" is unknown`}},
-		{name: "missing tier", spec: fleet.Spec{Name: "acme"}, wantErrs: []string{"tier is empty"}},
-		{name: "negative connection limit", spec: fleet.Spec{Name: "acme", Tier: "shared", ConnectionLimit: -1}, wantErrs: []string{"connection_limit is -1"}},
-		{name: "bad quota", spec: fleet.Spec{Name: "acme", Tier: "shared", Quota: fleet.Quota{Memory: "lots", Pods: -2}}, wantErrs: []string{`quota.memory "lots"`}},
-		{name: "negative count", spec: fleet.Spec{Name: "acme", Tier: "shared", Quota: fleet.Quota{PVCs: -2}}, wantErrs: []string{"quota.pvcs is -2"}},
-		{name: "bad flag key", spec: fleet.Spec{Name: "acme", Tier: "shared", Flags: map[string]string{"-x": "1"}}, wantErrs: []string{`flags: key "-x"`}},
-		{
-			name:     "bad workload",
-			spec:     fleet.Spec{Name: "acme", Tier: "shared", Workload: &fleet.Workload{Replicas: -1, Host: "Acme.example.com", Port: 70000}},
-			wantErrs: []string{"workload.image: the image is empty", "workload.replicas is -1", `workload.host: host "Acme.example.com"`, "workload.port is 70000"},
-		},
+	if err := ValidateSpec(fleet.Spec{Name: "acme", Tier: "shared"}); err != nil {
+		t.Fatalf("valid spec: %v", err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := ValidateSpec(tt.spec)
-			if len(tt.wantErrs) == 0 {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("no error, want %q", tt.wantErrs)
-			}
-			var joined interface{ Unwrap() []error }
-			if !errors.As(err, &joined) || len(joined.Unwrap()) != len(tt.wantErrs) {
-				t.Errorf("got %v, want %d problems", err, len(tt.wantErrs))
-			}
-			for _, w := range tt.wantErrs {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
-		})
+	err := ValidateSpec(fleet.Spec{Name: "Acme", Tier: "gold", Quota: fleet.Quota{Memory: "lots"}})
+	var usage *cmdutil.UsageError
+	if !errors.As(err, &usage) {
+		t.Fatalf("error %v is not a usage error", err)
+	}
+	var fields tenantspec.FieldErrors
+	if !errors.As(err, &fields) || strings.Join(fields.Fields(), ",") != "name,tier,quota.memory" {
+		t.Errorf("error %v: want the fields name, tier and quota.memory", err)
 	}
 }
 
