@@ -1,7 +1,7 @@
 // Package tenant provides the TenantStack component: everything one tenant
 // owns on the platform, in PostgreSQL, Redis and Kubernetes. It is the whole
 // program of a tenant stack (one Pulumi stack per tenant), run inline by
-// tenantctl or from stacks/tenant.
+// tenantctl (internal/fleet).
 //
 // PostgreSQL isolation depends on the tier:
 //

@@ -48,8 +48,8 @@ type Printer struct {
 	Terminal bool // aligned columns with a header; otherwise tab-separated rows
 }
 
-// Print writes v as JSON or YAML, or, for the table format, the rows that
-// toRows makes of it with the given header.
+// Print writes v as JSON or YAML, or, for the table format, the given
+// header and rows (which the caller made from v).
 func (p Printer) Print(v any, header []string, rows [][]string) error {
 	switch p.Format {
 	case JSON:

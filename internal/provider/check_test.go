@@ -151,9 +151,11 @@ func TestGrantCheck(t *testing.T) {
 func TestSharedTierChecks(t *testing.T) {
 	runCheckCases(t, checkerOf[TenantRegistrationArgs](&TenantRegistration{}), []checkCase{
 		{"plain", map[string]any{"tenantId": "acme-01", "roleName": "t_acme", "tier": "shared"}, "", ""},
-		{"uppercase id", map[string]any{"tenantId": "Acme", "roleName": "t", "tier": "shared"}, "tenantId", "lowercase"},
+		{"uppercase id", map[string]any{"tenantId": "Acme", "roleName": "t", "tier": "shared"}, "tenantId", "uppercase"},
 		{"trailing hyphen", map[string]any{"tenantId": "acme-", "roleName": "t", "tier": "shared"}, "tenantId", "allowed"},
-		{"tier", map[string]any{"tenantId": "acme", "roleName": "t", "tier": "dedicated"}, "tier", "not one of"},
+		{"longer than the domain allows", map[string]any{"tenantId": strings.Repeat("a", 41), "roleName": "t", "tier": "shared"}, "tenantId", "41 characters long"},
+		{"reserved", map[string]any{"tenantId": "postgres", "roleName": "t", "tier": "shared"}, "tenantId", "reserved"},
+		{"tier", map[string]any{"tenantId": "acme", "roleName": "t", "tier": "dedicated"}, "tier", "is unknown; allowed"},
 		{"role", map[string]any{"tenantId": "acme", "roleName": "t'", "tier": "schema"}, "roleName", "single quote"},
 	})
 	runCheckCases(t, checkerOf[TableIsolationArgs](&TableIsolation{}), []checkCase{

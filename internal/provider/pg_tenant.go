@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
+
 	"context"
 	"errors"
 	"fmt"
@@ -52,10 +54,8 @@ func (*TenantRegistration) Check(ctx context.Context, req infer.CheckRequest) (i
 	f := newFailures(req.NewInputs)
 	f.add("tenantId", checkTenantID(args.TenantID))
 	f.add("roleName", checkRoleName("roleName", args.RoleName))
-	switch args.Tier {
-	case "shared", "schema", "database":
-	default:
-		f.add("tier", fmt.Sprintf("tier %q is not one of shared, schema, database", args.Tier))
+	if _, err := tenantspec.ParseTier(args.Tier); err != nil {
+		f.add("tier", err.Error())
 	}
 	if args.Database != "" {
 		f.add("database", checkIdentifier("database", args.Database))

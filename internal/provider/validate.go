@@ -7,6 +7,8 @@ import (
 
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
+
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 // maxIdentifierBytes is PostgreSQL's NAMEDATALEN-1: longer names are silently
@@ -101,21 +103,12 @@ func checkPassword(v string) string {
 	return ""
 }
 
-// checkTenantID holds tenant ids to the DNS-label form the rest of the
-// platform (namespaces, key prefixes) builds on.
+// checkTenantID holds tenant ids to the tenant domain's rule (a DNS label
+// of at most 40 characters that is not reserved), the form the rest of the
+// platform (role names, namespaces, key prefixes) builds on.
 func checkTenantID(v string) string {
-	const rule = `allowed: lowercase ASCII letters, digits and "-", starting and ending with a letter or digit, at most 63 bytes`
-	if v == "" {
-		return "tenantId is required; " + rule
-	}
-	if len(v) > maxIdentifierBytes {
-		return fmt.Sprintf("tenantId %q is %d bytes long; %s", v, len(v), rule)
-	}
-	for i, r := range v {
-		ok := (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || (r == '-' && i > 0 && i < len(v)-1)
-		if !ok {
-			return fmt.Sprintf("tenantId %q contains %s at byte %d; %s", v, describeRune(r), i, rule)
-		}
+	if err := tenantspec.ValidateTenantID(v); err != nil {
+		return "tenantId: " + err.Error()
 	}
 	return ""
 }

@@ -1,8 +1,8 @@
 // Package toolchain finds the binaries that `make tools` builds (the Pulumi
 // CLI, the Kubernetes provider, etcd, kube-apiserver, kube-controller-manager,
 // kubectl) and our own (tenantctl, pulumi-resource-tenantstack,
-// pulumi-language-go), and prepares the offline environment the Pulumi
-// engine runs in.
+// pulumi-language-go). The offline environment the Pulumi engine runs in is
+// internal/engine's.
 package toolchain
 
 import (

@@ -4,7 +4,6 @@ package root
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -171,6 +170,3 @@ func envOr(key, def string) string {
 	}
 	return def
 }
-
-// IsTimeout reports whether err came from the global --timeout.
-func IsTimeout(err error) bool { return errors.Is(err, context.DeadlineExceeded) }
