@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/tenantstack/tenantstack/internal/probe"
 	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
@@ -56,13 +57,7 @@ type (
 )
 
 // Probe is one live isolation check run by verify.
-type Probe struct {
-	Layer  string `json:"layer"`  // postgres, pgbouncer, redis or kubernetes
-	Name   string `json:"name"`   // e.g. "read other tenant's rows"
-	Target string `json:"target"` // the other tenant, or "" for a self check
-	Passed bool   `json:"passed"`
-	Detail string `json:"detail,omitempty"` // what happened, on failure what leaked
-}
+type Probe = probe.Result
 
 // VerifyReport is the result of verify: Passed only if every probe passed.
 type VerifyReport struct {

@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tenantstack/tenantstack/internal/fleet"
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 func TestPolicyProblems(t *testing.T) {
@@ -87,7 +87,7 @@ func TestPostgresClassification(t *testing.T) {
 
 func TestTenantConnConfig(t *testing.T) {
 	t.Parallel()
-	creds := fleet.PostgresCredentials{Host: "10.0.0.5", Port: 5432, Database: "platform", User: "tenant_a", Password: "p@ss/word",
+	creds := tenantspec.PostgresCredentials{Host: "10.0.0.5", Port: 5432, Database: "platform", User: "tenant_a", Password: "p@ss/word",
 		PoolerURL: "postgres://tenant_a:pw@pgbouncer:6432/platform"}
 	direct := &tenantConns{creds: creds}
 	cfg, err := direct.config("")

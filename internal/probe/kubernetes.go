@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/tenantstack/tenantstack/internal/fleet"
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 // Kubernetes probes. The admin asks the API server, with
@@ -89,12 +89,12 @@ func kubernetesOpener(admin Admin) opener {
 
 // serviceAccountUser is the user name the API server gives a service
 // account's tokens.
-func serviceAccountUser(c fleet.Credentials) string {
+func serviceAccountUser(c tenantspec.Credentials) string {
 	return "system:serviceaccount:" + c.Kubernetes.Namespace + ":" + c.Kubernetes.ServiceAccount
 }
 
 // review asks whether self's service account may make request a.
-func (s *kubeSuite) review(ctx context.Context, self fleet.Credentials, a access) (allowed bool, reason string, err error) {
+func (s *kubeSuite) review(ctx context.Context, self tenantspec.Credentials, a access) (allowed bool, reason string, err error) {
 	in := map[string]any{
 		"apiVersion": "authorization.k8s.io/v1",
 		"kind":       "SubjectAccessReview",
@@ -123,7 +123,7 @@ func (s *kubeSuite) review(ctx context.Context, self fleet.Credentials, a access
 
 // denyAll passes when every access is denied; on a leak it lists the ones
 // allowed and the authorizer's reason.
-func (s *kubeSuite) denyAll(self fleet.Credentials, as []access) probeFunc {
+func (s *kubeSuite) denyAll(self tenantspec.Credentials, as []access) probeFunc {
 	return func(ctx context.Context) (string, error) {
 		var allowed []string
 		for _, a := range as {
@@ -143,7 +143,7 @@ func (s *kubeSuite) denyAll(self fleet.Credentials, as []access) probeFunc {
 }
 
 // allowAll passes when every access is allowed: a self check.
-func (s *kubeSuite) allowAll(ctx context.Context, self fleet.Credentials, as []access) (string, error) {
+func (s *kubeSuite) allowAll(ctx context.Context, self tenantspec.Credentials, as []access) (string, error) {
 	var denied []string
 	for _, a := range as {
 		ok, reason, err := s.review(ctx, self, a)
@@ -175,7 +175,7 @@ func summarize(as []access) string {
 	return strings.Join(parts, ", ")
 }
 
-func (s *kubeSuite) probe(ctx context.Context, rec *recorder, self fleet.Credentials, others []fleet.Credentials) error {
+func (s *kubeSuite) probe(ctx context.Context, rec *recorder, self tenantspec.Credentials, others []tenantspec.Credentials) error {
 	own := self.Kubernetes.Namespace
 	rec.check(ctx, LayerKubernetes, "use own namespace", "", func(ctx context.Context) (string, error) {
 		return s.ownNamespace(ctx, self)
@@ -232,7 +232,7 @@ func (s *kubeSuite) probe(ctx context.Context, rec *recorder, self fleet.Credent
 // ownNamespace checks that the tenant's namespace and service account
 // exist and the account may use its namespace: without this, a deleted
 // namespace would pass every attack.
-func (s *kubeSuite) ownNamespace(ctx context.Context, self fleet.Credentials) (string, error) {
+func (s *kubeSuite) ownNamespace(ctx context.Context, self tenantspec.Credentials) (string, error) {
 	ns, sa := self.Kubernetes.Namespace, self.Kubernetes.ServiceAccount
 	err := s.c.Do(ctx, http.MethodGet, "/api/v1/namespaces/"+url.PathEscape(ns)+"/serviceaccounts/"+url.PathEscape(sa), nil, nil)
 	if IsNotFound(err) {

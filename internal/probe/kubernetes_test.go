@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/tenantstack/tenantstack/internal/fleet"
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 type sarSpec struct {
@@ -65,8 +65,8 @@ func fakeAuthorizer(t *testing.T, allow func(sarSpec) bool, accounts ...string) 
 	return c, &seen
 }
 
-func kubeTenant(id string) fleet.Credentials {
-	return fleet.Credentials{Tenant: id, Kubernetes: fleet.KubernetesCredentials{Namespace: "tenant-" + id, ServiceAccount: "app"}}
+func kubeTenant(id string) tenantspec.Credentials {
+	return tenantspec.Credentials{Tenant: id, Kubernetes: tenantspec.KubernetesCredentials{Namespace: "tenant-" + id, ServiceAccount: "app"}}
 }
 
 // tenantRole allows what the tenant Role allows: configmaps and
@@ -108,7 +108,7 @@ func TestKubernetesProbes(t *testing.T) {
 			t.Parallel()
 			c, seen := fakeAuthorizer(t, tt.allow, accounts...)
 			var rec recorder
-			if err := (&kubeSuite{c: c}).probe(t.Context(), &rec, a, []fleet.Credentials{b}); err != nil {
+			if err := (&kubeSuite{c: c}).probe(t.Context(), &rec, a, []tenantspec.Credentials{b}); err != nil {
 				t.Fatal(err)
 			}
 			if len(rec.probes) < 8 {

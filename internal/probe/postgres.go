@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/tenantstack/tenantstack/internal/fleet"
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 // PostgreSQL probes. The tenant logs in with its own URL (layer postgres)
@@ -159,8 +159,8 @@ func (s *pgSuite) platform(ctx context.Context) (*pgx.Conn, error) {
 	return s.adminConn(ctx, s.platformDB)
 }
 
-func (s *pgSuite) probe(ctx context.Context, rec *recorder, self fleet.Credentials, others []fleet.Credentials) error {
-	anyShared := self.Tier == tierShared || slices.ContainsFunc(others, func(c fleet.Credentials) bool { return c.Tier == tierShared })
+func (s *pgSuite) probe(ctx context.Context, rec *recorder, self tenantspec.Credentials, others []tenantspec.Credentials) error {
+	anyShared := self.Tier == tierShared || slices.ContainsFunc(others, func(c tenantspec.Credentials) bool { return c.Tier == tierShared })
 	if anyShared {
 		admin, err := s.platform(ctx)
 		if err != nil {
@@ -205,7 +205,7 @@ func (s *pgSuite) probe(ctx context.Context, rec *recorder, self fleet.Credentia
 }
 
 // probeAs runs the live probes with self's own login, in one mode.
-func (s *pgSuite) probeAs(ctx context.Context, rec *recorder, m pgMode, self fleet.Credentials, others []fleet.Credentials) {
+func (s *pgSuite) probeAs(ctx context.Context, rec *recorder, m pgMode, self tenantspec.Credentials, others []tenantspec.Credentials) {
 	conns := &tenantConns{creds: self.Postgres, pooled: m.pooled, conns: map[string]connResult{}}
 	defer conns.close(context.WithoutCancel(ctx))
 	rec.check(ctx, m.layer, "use own data", "", func(ctx context.Context) (string, error) {
@@ -225,7 +225,7 @@ func (s *pgSuite) probeAs(ctx context.Context, rec *recorder, m pgMode, self fle
 		case tierShared:
 			for _, p := range []struct {
 				name string
-				fn   func(context.Context, *pgx.Conn, fleet.Credentials, fleet.Credentials) (string, error)
+				fn   func(context.Context, *pgx.Conn, tenantspec.Credentials, tenantspec.Credentials) (string, error)
 			}{
 				{"read other tenant's rows", s.readRows},
 				{"insert row as other tenant", s.insertAs},
@@ -255,7 +255,7 @@ func (s *pgSuite) probeAs(ctx context.Context, rec *recorder, m pgMode, self fle
 
 // tenantConns holds one tenant's connections in one mode, by database.
 type tenantConns struct {
-	creds  fleet.PostgresCredentials
+	creds  tenantspec.PostgresCredentials
 	pooled bool
 	conns  map[string]connResult
 }
@@ -330,7 +330,7 @@ func (c *tenantConns) where() string {
 // attackConn is self's connection to the database holding b's data. When
 // PostgreSQL refuses it, the attacks through it are refused too: conn is
 // nil and refused says so.
-func (s *pgSuite) attackConn(ctx context.Context, conns *tenantConns, self, b fleet.Credentials) (conn *pgx.Conn, refused string, err error) {
+func (s *pgSuite) attackConn(ctx context.Context, conns *tenantConns, self, b tenantspec.Credentials) (conn *pgx.Conn, refused string, err error) {
 	conn, err = conns.get(ctx, b.Postgres.Database)
 	if err == nil {
 		return conn, "", nil
@@ -426,7 +426,7 @@ func (s *pgSuite) sharedMarker(ctx context.Context, tenant string) (string, erro
 // (schema tier) or in schema public or c's schema of c's database
 // (database tier), owned by the owner of that schema or database and
 // granted to c's login role.
-func (s *pgSuite) fixture(ctx context.Context, c fleet.Credentials) (*pgFixture, error) {
+func (s *pgSuite) fixture(ctx context.Context, c tenantspec.Credentials) (*pgFixture, error) {
 	if f, ok := s.fixtures[c.Tenant]; ok {
 		return f, f.err
 	}
@@ -445,7 +445,7 @@ func (s *pgSuite) fixture(ctx context.Context, c fleet.Credentials) (*pgFixture,
 	return f, nil
 }
 
-func (s *pgSuite) seedFixture(ctx context.Context, c fleet.Credentials, f *pgFixture) error {
+func (s *pgSuite) seedFixture(ctx context.Context, c tenantspec.Credentials, f *pgFixture) error {
 	admin, err := s.adminConn(ctx, f.database)
 	if err != nil {
 		return fmt.Errorf("connecting as the admin to database %q of tenant %q: %w", f.database, c.Tenant, err)
@@ -496,7 +496,7 @@ func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''
 
 // otherRoles are c's roles besides its login: the owner of its schema or
 // database, which it may hold its data through.
-func (s *pgSuite) otherRoles(ctx context.Context, c fleet.Credentials) ([]string, error) {
+func (s *pgSuite) otherRoles(ctx context.Context, c tenantspec.Credentials) ([]string, error) {
 	if r, ok := s.owners[c.Tenant]; ok {
 		return r, nil
 	}
@@ -541,7 +541,7 @@ func (s *pgSuite) otherRoles(ctx context.Context, c fleet.Credentials) ([]string
 // ownData checks that self logs in as its own role and can read and write
 // its own data: its row in the shared table (shared tier) or a table in its
 // schema or database.
-func (s *pgSuite) ownData(ctx context.Context, conns *tenantConns, self fleet.Credentials) (string, error) {
+func (s *pgSuite) ownData(ctx context.Context, conns *tenantConns, self tenantspec.Credentials) (string, error) {
 	var seeded, table, name string
 	if self.Tier == tierShared {
 		m, err := s.sharedMarker(ctx, self.Tenant)
@@ -611,7 +611,7 @@ func describeNullable(s *string) string {
 
 // readRegistry checks that self cannot read app.tenants, which lists every
 // tenant and its login role.
-func (s *pgSuite) readRegistry(ctx context.Context, conns *tenantConns, self fleet.Credentials) (string, error) {
+func (s *pgSuite) readRegistry(ctx context.Context, conns *tenantConns, self tenantspec.Credentials) (string, error) {
 	conn, err := conns.get(ctx, s.platformDB)
 	if err != nil {
 		if connectRefused(err) {
@@ -634,7 +634,7 @@ func (s *pgSuite) readRegistry(ctx context.Context, conns *tenantConns, self fle
 
 // ---- attacks through SET ----
 
-func (s *pgSuite) setRole(ctx context.Context, conns *tenantConns, self, b fleet.Credentials) (string, error) {
+func (s *pgSuite) setRole(ctx context.Context, conns *tenantConns, self, b tenantspec.Credentials) (string, error) {
 	conn, err := conns.get(ctx, self.Postgres.Database)
 	if err != nil {
 		return "", fmt.Errorf("%s cannot log in%s: %w", self.Postgres.User, conns.where(), err)
@@ -665,7 +665,7 @@ func (s *pgSuite) setRole(ctx context.Context, conns *tenantConns, self, b fleet
 	return "refused: " + strings.Join(refusals, "; "), nil
 }
 
-func (s *pgSuite) setSessionAuthorization(ctx context.Context, conns *tenantConns, self, b fleet.Credentials) (string, error) {
+func (s *pgSuite) setSessionAuthorization(ctx context.Context, conns *tenantConns, self, b tenantspec.Credentials) (string, error) {
 	conn, err := conns.get(ctx, self.Postgres.Database)
 	if err != nil {
 		return "", fmt.Errorf("%s cannot log in%s: %w", self.Postgres.User, conns.where(), err)
@@ -687,7 +687,7 @@ func (s *pgSuite) setSessionAuthorization(ctx context.Context, conns *tenantConn
 
 // countOf counts, in tx, the rows of b in the shared table: by tenant_id,
 // or by the marker the admin seeded for b.
-func (s *pgSuite) countOf(ctx context.Context, tx pgx.Tx, b fleet.Credentials, marker string) (n int, sample string, err error) {
+func (s *pgSuite) countOf(ctx context.Context, tx pgx.Tx, b tenantspec.Credentials, marker string) (n int, sample string, err error) {
 	rows, err := tx.Query(ctx, `SELECT marker FROM `+s.tableSQL+` WHERE tenant_id = $1 OR marker = $2`, b.Tenant, marker)
 	if err != nil {
 		return 0, "", err
@@ -702,7 +702,7 @@ func (s *pgSuite) countOf(ctx context.Context, tx pgx.Tx, b fleet.Credentials, m
 	return len(markers), sample, nil
 }
 
-func (s *pgSuite) readRows(ctx context.Context, conn *pgx.Conn, self, b fleet.Credentials) (string, error) {
+func (s *pgSuite) readRows(ctx context.Context, conn *pgx.Conn, self, b tenantspec.Credentials) (string, error) {
 	marker, err := s.sharedMarker(ctx, b.Tenant)
 	if err != nil {
 		return "", err
@@ -721,7 +721,7 @@ func (s *pgSuite) readRows(ctx context.Context, conn *pgx.Conn, self, b fleet.Cr
 	})
 }
 
-func (s *pgSuite) insertAs(ctx context.Context, conn *pgx.Conn, self, b fleet.Credentials) (string, error) {
+func (s *pgSuite) insertAs(ctx context.Context, conn *pgx.Conn, self, b tenantspec.Credentials) (string, error) {
 	return inTx(ctx, conn, func(tx pgx.Tx) (string, error) {
 		_, err := tx.Exec(ctx, `INSERT INTO `+s.tableSQL+` (tenant_id, marker) VALUES ($1, $2)`, b.Tenant, s.marker(self.Tenant, "forged"))
 		switch {
@@ -735,7 +735,7 @@ func (s *pgSuite) insertAs(ctx context.Context, conn *pgx.Conn, self, b fleet.Cr
 	})
 }
 
-func (s *pgSuite) moveRow(ctx context.Context, conn *pgx.Conn, self, b fleet.Credentials) (string, error) {
+func (s *pgSuite) moveRow(ctx context.Context, conn *pgx.Conn, self, b tenantspec.Credentials) (string, error) {
 	own, err := s.sharedMarker(ctx, self.Tenant)
 	if err != nil {
 		return "", err
@@ -754,7 +754,7 @@ func (s *pgSuite) moveRow(ctx context.Context, conn *pgx.Conn, self, b fleet.Cre
 	})
 }
 
-func (s *pgSuite) rowSecurityOff(ctx context.Context, conn *pgx.Conn, self, b fleet.Credentials) (string, error) {
+func (s *pgSuite) rowSecurityOff(ctx context.Context, conn *pgx.Conn, self, b tenantspec.Credentials) (string, error) {
 	marker, err := s.sharedMarker(ctx, b.Tenant)
 	if err != nil {
 		return "", err
@@ -779,7 +779,7 @@ func (s *pgSuite) rowSecurityOff(ctx context.Context, conn *pgx.Conn, self, b fl
 	})
 }
 
-func (s *pgSuite) spoofSettings(ctx context.Context, conn *pgx.Conn, self, b fleet.Credentials) (string, error) {
+func (s *pgSuite) spoofSettings(ctx context.Context, conn *pgx.Conn, self, b tenantspec.Credentials) (string, error) {
 	marker, err := s.sharedMarker(ctx, b.Tenant)
 	if err != nil {
 		return "", err
@@ -818,7 +818,7 @@ func (s *pgSuite) spoofSettings(ctx context.Context, conn *pgx.Conn, self, b fle
 
 // ---- attacks on schema and database tiers ----
 
-func (s *pgSuite) otherSchema(ctx context.Context, conns *tenantConns, self, b fleet.Credentials) (string, error) {
+func (s *pgSuite) otherSchema(ctx context.Context, conns *tenantConns, self, b tenantspec.Credentials) (string, error) {
 	f, err := s.fixture(ctx, b)
 	if err != nil {
 		return "", err
@@ -861,7 +861,7 @@ func (s *pgSuite) otherSchema(ctx context.Context, conns *tenantConns, self, b f
 	return read + "; " + write, nil
 }
 
-func (s *pgSuite) otherDatabase(ctx context.Context, conns *tenantConns, self, b fleet.Credentials) (string, error) {
+func (s *pgSuite) otherDatabase(ctx context.Context, conns *tenantConns, self, b tenantspec.Credentials) (string, error) {
 	cfg, err := conns.config(b.Postgres.Database)
 	if err != nil {
 		return "", err

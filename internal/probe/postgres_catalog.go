@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/tenantstack/tenantstack/internal/fleet"
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 // The PostgreSQL catalog, read as the admin: what the tenant's role can
@@ -52,7 +52,7 @@ func (s *pgSuite) reach(ctx context.Context, role string) ([]reachedRole, error)
 	return roles, nil
 }
 
-func (s *pgSuite) roleAttributes(ctx context.Context, self fleet.Credentials) (string, error) {
+func (s *pgSuite) roleAttributes(ctx context.Context, self tenantspec.Credentials) (string, error) {
 	roles, err := s.reach(ctx, self.Postgres.User)
 	if err != nil {
 		return "", err
@@ -91,7 +91,7 @@ func roleNames(roles []reachedRole) string {
 	return strings.Join(names, ", ")
 }
 
-func (s *pgSuite) privilegedMembership(ctx context.Context, self fleet.Credentials) (string, error) {
+func (s *pgSuite) privilegedMembership(ctx context.Context, self tenantspec.Credentials) (string, error) {
 	roles, err := s.reach(ctx, self.Postgres.User)
 	if err != nil {
 		return "", err
@@ -156,7 +156,7 @@ func (s *pgSuite) privilegedMembership(ctx context.Context, self fleet.Credentia
 	return fmt.Sprintf("%s reaches only %s: no predefined data role, no owner of the shared tables, no other tenant's login", self.Postgres.User, roleNames(roles)), nil
 }
 
-func (s *pgSuite) otherMembership(ctx context.Context, self, b fleet.Credentials) (string, error) {
+func (s *pgSuite) otherMembership(ctx context.Context, self, b tenantspec.Credentials) (string, error) {
 	roles, err := s.reach(ctx, self.Postgres.User)
 	if err != nil {
 		return "", err

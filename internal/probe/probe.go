@@ -10,10 +10,19 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tenantstack/tenantstack/internal/fleet"
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
-// The layers a probe belongs to, as in fleet.Probe.Layer.
+// Result is one live isolation check run by verify.
+type Result struct {
+	Layer  string `json:"layer"`  // postgres, pgbouncer, redis or kubernetes
+	Name   string `json:"name"`   // e.g. "read other tenant's rows"
+	Target string `json:"target"` // the other tenant, or "" for a self check
+	Passed bool   `json:"passed"`
+	Detail string `json:"detail,omitempty"` // what happened, on failure what leaked
+}
+
+// The layers a probe belongs to, as in Result.Layer.
 const (
 	LayerPostgres   = "postgres"
 	LayerPgBouncer  = "pgbouncer"
@@ -21,7 +30,7 @@ const (
 	LayerKubernetes = "kubernetes"
 )
 
-// The tiers of fleet.Credentials.Tier.
+// The tiers of tenantspec.Credentials.Tier.
 const (
 	tierShared   = "shared"
 	tierSchema   = "schema"
@@ -82,13 +91,13 @@ func WithSharedTable(table string) Option {
 }
 
 // Run probes, as tenant self, the isolation of every tenant in others from
-// self, and runs self's own positive checks. Each probe is one fleet.Probe;
+// self, and runs self's own positive checks. Each probe is one Result;
 // a leak is a probe with Passed false and a Detail saying what leaked. The
 // error is for when the probes cannot run at all (bad input, an admin
 // endpoint unreachable, a fixture the admin cannot seed); the probes
 // recorded before it are returned with it. Tenants in others equal to self
 // are ignored.
-func Run(ctx context.Context, admin Admin, self fleet.Credentials, others []fleet.Credentials, opts ...Option) ([]fleet.Probe, error) {
+func Run(ctx context.Context, admin Admin, self tenantspec.Credentials, others []tenantspec.Credentials, opts ...Option) ([]Result, error) {
 	o := options{sharedTable: DefaultSharedTable}
 	for _, opt := range opts {
 		opt(&o)
@@ -110,14 +119,14 @@ func Run(ctx context.Context, admin Admin, self fleet.Credentials, others []flee
 
 // checkInput validates what Run needs from the credentials and drops self
 // from others.
-func checkInput(self fleet.Credentials, others []fleet.Credentials, o options) ([]fleet.Credentials, error) {
+func checkInput(self tenantspec.Credentials, others []tenantspec.Credentials, o options) ([]tenantspec.Credentials, error) {
 	if err := checkCredentials(self); err != nil {
 		return nil, fmt.Errorf("tenant to probe as: %w", err)
 	}
 	if s, t, ok := strings.Cut(o.sharedTable, "."); !ok || s == "" || t == "" || strings.Contains(t, ".") {
 		return nil, fmt.Errorf("shared table %q is not SCHEMA.TABLE", o.sharedTable)
 	}
-	var out []fleet.Credentials
+	var out []tenantspec.Credentials
 	seen := map[string]bool{self.Tenant: true}
 	for _, c := range others {
 		if seen[c.Tenant] {
@@ -132,7 +141,7 @@ func checkInput(self fleet.Credentials, others []fleet.Credentials, o options) (
 	return out, nil
 }
 
-func checkCredentials(c fleet.Credentials) error {
+func checkCredentials(c tenantspec.Credentials) error {
 	var missing []string
 	for _, f := range []struct{ name, value string }{
 		{"tenant", c.Tenant},
@@ -166,11 +175,11 @@ func checkCredentials(c fleet.Credentials) error {
 
 // platformDatabase is admin.PlatformDatabase, or else the database of the
 // first shared- or schema-tier tenant, or else "" for PostgresURL's.
-func platformDatabase(admin Admin, self fleet.Credentials, others []fleet.Credentials) string {
+func platformDatabase(admin Admin, self tenantspec.Credentials, others []tenantspec.Credentials) string {
 	if admin.PlatformDatabase != "" {
 		return admin.PlatformDatabase
 	}
-	for _, c := range append([]fleet.Credentials{self}, others...) {
+	for _, c := range append([]tenantspec.Credentials{self}, others...) {
 		if c.Tier == tierShared || c.Tier == tierSchema {
 			return c.Postgres.Database
 		}
@@ -194,7 +203,7 @@ type suite interface {
 	// probe records the area's probes of self against others in rec. An
 	// error means the area could not be probed (the admin failed to seed a
 	// fixture); leaks are failed probes, not errors.
-	probe(ctx context.Context, rec *recorder, self fleet.Credentials, others []fleet.Credentials) error
+	probe(ctx context.Context, rec *recorder, self tenantspec.Credentials, others []tenantspec.Credentials) error
 	// close removes what probe seeded and closes the admin connections.
 	close(ctx context.Context) error
 }
@@ -206,7 +215,7 @@ type opener func(ctx context.Context) (suite, error)
 // run opens every suite first, so an unreachable endpoint fails before
 // anything is seeded, then runs them concurrently and returns their probes
 // in the order of openers.
-func run(ctx context.Context, openers []opener, self fleet.Credentials, others []fleet.Credentials) ([]fleet.Probe, error) {
+func run(ctx context.Context, openers []opener, self tenantspec.Credentials, others []tenantspec.Credentials) ([]Result, error) {
 	suites := make([]suite, 0, len(openers))
 	closeAll := func() error {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
@@ -231,7 +240,7 @@ func run(ctx context.Context, openers []opener, self fleet.Credentials, others [
 		wg.Go(func() { errs[i] = s.probe(ctx, &recs[i], self, others) })
 	}
 	wg.Wait()
-	var probes []fleet.Probe
+	var probes []Result
 	for i := range recs {
 		probes = append(probes, recs[i].probes...)
 	}
@@ -242,7 +251,7 @@ func run(ctx context.Context, openers []opener, self fleet.Credentials, others [
 }
 
 // Passed reports whether every probe passed; no probes is not a pass.
-func Passed(probes []fleet.Probe) bool {
+func Passed(probes []Result) bool {
 	if len(probes) == 0 {
 		return false
 	}
@@ -255,8 +264,8 @@ func Passed(probes []fleet.Probe) bool {
 }
 
 // Failed returns the probes that did not pass.
-func Failed(probes []fleet.Probe) []fleet.Probe {
-	var out []fleet.Probe
+func Failed(probes []Result) []Result {
+	var out []Result
 	for _, p := range probes {
 		if !p.Passed {
 			out = append(out, p)
@@ -294,7 +303,7 @@ type probeFunc func(ctx context.Context) (detail string, err error)
 
 // recorder collects one suite's probes in the order they ran.
 type recorder struct {
-	probes []fleet.Probe
+	probes []Result
 }
 
 // check runs fn under its own timeout and records the outcome. A probe
@@ -303,7 +312,7 @@ func (r *recorder) check(ctx context.Context, layer, name, target string, fn pro
 	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	detail, err := fn(pctx)
-	p := fleet.Probe{Layer: layer, Name: name, Target: target, Passed: err == nil, Detail: detail}
+	p := Result{Layer: layer, Name: name, Target: target, Passed: err == nil, Detail: detail}
 	switch {
 	case err == nil:
 	case isFinding(err):
@@ -317,5 +326,5 @@ func (r *recorder) check(ctx context.Context, layer, name, target string, fn pro
 // fail records a probe that failed before it could run, e.g. because the
 // tenant's credentials lack what it needs.
 func (r *recorder) fail(layer, name, target, detail string) {
-	r.probes = append(r.probes, fleet.Probe{Layer: layer, Name: name, Target: target, Detail: detail})
+	r.probes = append(r.probes, Result{Layer: layer, Name: name, Target: target, Detail: detail})
 }

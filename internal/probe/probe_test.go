@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tenantstack/tenantstack/internal/fleet"
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 func TestRecorderBookkeeping(t *testing.T) {
@@ -29,7 +29,7 @@ func TestRecorderBookkeeping(t *testing.T) {
 	})
 	rec.fail(LayerPgBouncer, "use own data", "", "no pooler_url")
 
-	want := []fleet.Probe{
+	want := []Result{
 		{Layer: LayerRedis, Name: "held", Target: "b", Passed: true, Detail: "refused: NOPERM"},
 		{Layer: LayerRedis, Name: "leaked", Target: "b", Detail: "read t:b:k"},
 		{Layer: LayerRedis, Name: "self", Detail: "cannot SET its own key"},
@@ -57,17 +57,17 @@ func TestRecorderBoundsEachProbe(t *testing.T) {
 
 func TestPassedAndFailed(t *testing.T) {
 	t.Parallel()
-	pass := fleet.Probe{Name: "a", Passed: true}
-	fail := fleet.Probe{Name: "b"}
+	pass := Result{Name: "a", Passed: true}
+	fail := Result{Name: "b"}
 	tests := []struct {
 		name   string
-		probes []fleet.Probe
+		probes []Result
 		passed bool
-		failed []fleet.Probe
+		failed []Result
 	}{
 		{"none is not a pass", nil, false, nil},
-		{"all passed", []fleet.Probe{pass, pass}, true, nil},
-		{"one failed", []fleet.Probe{pass, fail, pass}, false, []fleet.Probe{fail}},
+		{"all passed", []Result{pass, pass}, true, nil},
+		{"one failed", []Result{pass, fail, pass}, false, []Result{fail}},
 	}
 	for _, tt := range tests {
 		if got := Passed(tt.probes); got != tt.passed {
@@ -88,7 +88,7 @@ type fakeSuite struct {
 	closed   *[]string
 }
 
-func (s *fakeSuite) probe(ctx context.Context, rec *recorder, self fleet.Credentials, others []fleet.Credentials) error {
+func (s *fakeSuite) probe(ctx context.Context, rec *recorder, self tenantspec.Credentials, others []tenantspec.Credentials) error {
 	for _, name := range s.order {
 		for _, b := range others {
 			rec.check(ctx, s.layer, name, b.Tenant, func(context.Context) (string, error) { return "held", s.outcomes[name] })
@@ -110,13 +110,13 @@ func TestRunReportsLeaksAsFailedProbes(t *testing.T) {
 	pg := &fakeSuite{layer: LayerPostgres, order: []string{"read rows", "insert"}, closed: &closed,
 		outcomes: map[string]error{"insert": leakf("inserted a row with tenant_id b")}}
 	rd := &fakeSuite{layer: LayerRedis, order: []string{"get"}, closed: &closed}
-	self, b := fleet.Credentials{Tenant: "a"}, fleet.Credentials{Tenant: "b"}
+	self, b := tenantspec.Credentials{Tenant: "a"}, tenantspec.Credentials{Tenant: "b"}
 
-	probes, err := run(t.Context(), []opener{openFake(pg), openFake(rd)}, self, []fleet.Credentials{b})
+	probes, err := run(t.Context(), []opener{openFake(pg), openFake(rd)}, self, []tenantspec.Credentials{b})
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	want := []fleet.Probe{
+	want := []Result{
 		{Layer: LayerPostgres, Name: "read rows", Target: "b", Passed: true, Detail: "held"},
 		{Layer: LayerPostgres, Name: "insert", Target: "b", Detail: "inserted a row with tenant_id b"},
 		{Layer: LayerRedis, Name: "get", Target: "b", Passed: true, Detail: "held"},
@@ -142,7 +142,7 @@ func TestRunFailsWhenAnAdminEndpointIsUnreachable(t *testing.T) {
 	probes, err := run(t.Context(), []opener{openFake(pg), unreachable, func(context.Context) (suite, error) {
 		probed = true
 		return never, nil
-	}}, fleet.Credentials{Tenant: "a"}, []fleet.Credentials{{Tenant: "b"}})
+	}}, tenantspec.Credentials{Tenant: "a"}, []tenantspec.Credentials{{Tenant: "b"}})
 	if err == nil || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("error = %v, want the unreachable endpoint's", err)
 	}
@@ -161,7 +161,7 @@ func TestRunReturnsSuiteErrorsWithTheProbesSoFar(t *testing.T) {
 	t.Parallel()
 	var closed []string
 	pg := &fakeSuite{layer: LayerPostgres, order: []string{"read rows"}, closed: &closed, err: errors.New("seeding: permission denied")}
-	probes, err := run(t.Context(), []opener{openFake(pg)}, fleet.Credentials{Tenant: "a"}, []fleet.Credentials{{Tenant: "b"}})
+	probes, err := run(t.Context(), []opener{openFake(pg)}, tenantspec.Credentials{Tenant: "a"}, []tenantspec.Credentials{{Tenant: "b"}})
 	if err == nil || !strings.Contains(err.Error(), "seeding") {
 		t.Fatalf("error = %v", err)
 	}
@@ -170,14 +170,14 @@ func TestRunReturnsSuiteErrorsWithTheProbesSoFar(t *testing.T) {
 	}
 }
 
-func validCredentials(id, tier string) fleet.Credentials {
-	c := fleet.Credentials{Tenant: id, Tier: tier}
-	c.Postgres = fleet.PostgresCredentials{User: "tenant_" + id, Database: "platform"}
+func validCredentials(id, tier string) tenantspec.Credentials {
+	c := tenantspec.Credentials{Tenant: id, Tier: tier}
+	c.Postgres = tenantspec.PostgresCredentials{User: "tenant_" + id, Database: "platform"}
 	if tier == tierSchema {
 		c.Postgres.Schema = "tenant_" + id
 	}
-	c.Redis = fleet.RedisCredentials{Username: "tenant-" + id, KeyPrefix: "t:" + id + ":", ChannelPrefix: "t:" + id + ":"}
-	c.Kubernetes = fleet.KubernetesCredentials{Namespace: "tenant-" + id, ServiceAccount: "app"}
+	c.Redis = tenantspec.RedisCredentials{Username: "tenant-" + id, KeyPrefix: "t:" + id + ":", ChannelPrefix: "t:" + id + ":"}
+	c.Kubernetes = tenantspec.KubernetesCredentials{Namespace: "tenant-" + id, ServiceAccount: "app"}
 	return c
 }
 
@@ -191,7 +191,7 @@ func TestCheckInput(t *testing.T) {
 	noSchema.Postgres.Schema = ""
 	def := options{sharedTable: DefaultSharedTable}
 
-	others, err := checkInput(a, []fleet.Credentials{b, a, c, b}, def)
+	others, err := checkInput(a, []tenantspec.Credentials{b, a, c, b}, def)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,14 +200,14 @@ func TestCheckInput(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		self   fleet.Credentials
-		others []fleet.Credentials
+		self   tenantspec.Credentials
+		others []tenantspec.Credentials
 		opts   options
 		want   string
 	}{
 		{"self lacks a key prefix", noRedis, nil, def, "lack redis.key_prefix"},
-		{"other has an unknown tier", a, []fleet.Credentials{badTier}, def, `unknown tier "premium"`},
-		{"schema tier without schema", a, []fleet.Credentials{noSchema}, def, "lack postgres.schema"},
+		{"other has an unknown tier", a, []tenantspec.Credentials{badTier}, def, `unknown tier "premium"`},
+		{"schema tier without schema", a, []tenantspec.Credentials{noSchema}, def, "lack postgres.schema"},
 		{"table without schema", a, nil, options{sharedTable: "isolation_probe"}, "not SCHEMA.TABLE"},
 	}
 	for _, tt := range tests {
@@ -220,7 +220,7 @@ func TestCheckInput(t *testing.T) {
 func TestRunRefusesIncompleteCredentialsBeforeConnecting(t *testing.T) {
 	t.Parallel()
 	// No admin endpoint is reachable here: the input check must come first.
-	_, err := Run(t.Context(), Admin{}, fleet.Credentials{Tenant: "a"}, nil)
+	_, err := Run(t.Context(), Admin{}, tenantspec.Credentials{Tenant: "a"}, nil)
 	if err == nil || !strings.Contains(err.Error(), `tenantctl credentials a -o json`) {
 		t.Fatalf("error = %v, want one saying how to get complete credentials", err)
 	}
@@ -233,12 +233,12 @@ func TestPlatformDatabase(t *testing.T) {
 	tests := []struct {
 		name   string
 		admin  Admin
-		self   fleet.Credentials
-		others []fleet.Credentials
+		self   tenantspec.Credentials
+		others []tenantspec.Credentials
 		want   string
 	}{
 		{"given", Admin{PlatformDatabase: "main"}, shared, nil, "main"},
-		{"from a shared tenant", Admin{}, db, []fleet.Credentials{shared}, "platform"},
+		{"from a shared tenant", Admin{}, db, []tenantspec.Credentials{shared}, "platform"},
 		{"from a schema tenant", Admin{}, schema, nil, "platform"},
 		{"database tier only: the admin URL's", Admin{}, db, nil, ""},
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/tenantstack/tenantstack/internal/fleet"
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 // Redis probes. The tenant logs in as its ACL user and tries the other
@@ -75,7 +75,7 @@ func redisOpener(admin Admin, runID string) opener {
 
 // tenantClient logs in as c's ACL user, on its own single connection so
 // that no probe's state (SELECT, SUBSCRIBE) reaches another.
-func tenantClient(c fleet.RedisCredentials) *redis.Client {
+func tenantClient(c tenantspec.RedisCredentials) *redis.Client {
 	return redis.NewClient(&redis.Options{
 		Addr:     net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
 		Username: c.Username, Password: c.Password,
@@ -107,11 +107,11 @@ func commandString(args []any) string {
 	return strings.Join(parts, " ")
 }
 
-func (s *redisSuite) key(c fleet.Credentials, suffix string) string {
+func (s *redisSuite) key(c tenantspec.Credentials, suffix string) string {
 	return c.Redis.KeyPrefix + "tenantstack-probe-" + s.runID + suffix
 }
 
-func (s *redisSuite) probe(ctx context.Context, rec *recorder, self fleet.Credentials, others []fleet.Credentials) error {
+func (s *redisSuite) probe(ctx context.Context, rec *recorder, self tenantspec.Credentials, others []tenantspec.Credentials) error {
 	user := self.Redis.Username
 	fresh := func(fn func(c *redis.Client) (string, error)) probeFunc {
 		return func(ctx context.Context) (string, error) {
@@ -210,7 +210,7 @@ func (s *redisSuite) seed(ctx context.Context, key, value string) error {
 
 // ownKeys checks that the tenant can write, read and delete its own key
 // and publish on its own channel.
-func (s *redisSuite) ownKeys(ctx context.Context, c *redis.Client, self fleet.Credentials) (string, error) {
+func (s *redisSuite) ownKeys(ctx context.Context, c *redis.Client, self tenantspec.Credentials) (string, error) {
 	user, key := self.Redis.Username, s.key(self, "-own")
 	s.keys = append(s.keys, key)
 	value := "written by " + self.Tenant
@@ -236,9 +236,9 @@ func (s *redisSuite) ownKeys(ctx context.Context, c *redis.Client, self fleet.Cr
 
 // anonymous checks that a connection without credentials cannot run
 // commands: the default user is off.
-func (s *redisSuite) anonymous(self fleet.Credentials) probeFunc {
+func (s *redisSuite) anonymous(self tenantspec.Credentials) probeFunc {
 	return func(ctx context.Context) (string, error) {
-		c := tenantClient(fleet.RedisCredentials{Host: self.Redis.Host, Port: self.Redis.Port})
+		c := tenantClient(tenantspec.RedisCredentials{Host: self.Redis.Host, Port: self.Redis.Port})
 		defer c.Close()
 		err := c.Ping(ctx).Err()
 		switch {
@@ -322,7 +322,7 @@ func (s *redisSuite) dryRun(ctx context.Context, user string, cmd []string) (str
 
 // sortBy tries SORT on the tenant's own list with BY and GET patterns in
 // the other tenant's keys, which reads them without naming them.
-func (s *redisSuite) sortBy(ctx context.Context, c *redis.Client, self, b fleet.Credentials, bKey string) (string, error) {
+func (s *redisSuite) sortBy(ctx context.Context, c *redis.Client, self, b tenantspec.Credentials, bKey string) (string, error) {
 	list := s.key(self, "-list")
 	s.keys = append(s.keys, list)
 	if err := s.admin.RPush(ctx, list, s.runID).Err(); err != nil {

@@ -3,6 +3,8 @@ package guardrails
 import (
 	"sort"
 	"strings"
+
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 // Type tokens of the resources the rules look at.
@@ -25,10 +27,12 @@ const (
 
 // Labels the rules read.
 const (
-	// TenantLabel marks a Namespace as a tenant's, whatever its name.
-	TenantLabel = "tenantstack.io/tenant"
-	// TenantNamespacePrefix starts the name of every tenant namespace tenantstack creates.
-	TenantNamespacePrefix = "tenant-"
+	// TenantLabel marks a Namespace as a tenant's, whatever its name. It is
+	// the tenant domain's label, the one the TenantStack component sets.
+	TenantLabel = tenantspec.TenantLabel
+	// TenantNamespacePrefix starts the name of every tenant namespace
+	// tenantstack creates (tenantspec.Namespace).
+	TenantNamespacePrefix = tenantspec.NamespacePrefix
 	// PodSecurityEnforceLabel selects the Pod Security Standard the API server enforces.
 	PodSecurityEnforceLabel = "pod-security.kubernetes.io/enforce"
 )
