@@ -81,7 +81,16 @@ func TestProcMatchesAndStop(t *testing.T) {
 	if procMatches(pid, "postgres", marker) {
 		t.Fatalf("procMatches matched another program")
 	}
-	if got := findProcs("fakesvc", marker); len(got) != 1 || got[0] != pid {
+	// The shell forks to run sleep; until that child has exec'd, its command
+	// line is the shell's too, so wait for it to settle (bounded).
+	var got []int
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		got = findProcs("fakesvc", marker)
+		if len(got) == 1 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(got) != 1 || got[0] != pid {
 		t.Errorf("findProcs = %v, want [%d]", got, pid)
 	}
 

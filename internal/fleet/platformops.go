@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 
@@ -24,9 +25,18 @@ type PlatformResult struct {
 	Outputs map[string]string `json:"outputs,omitempty"`
 }
 
+// PlatformConfig is the configuration a platform up or preview applies,
+// keys without the "tenantstack:" prefix. Set is written to the stack;
+// Defaults only where the stack has no value yet (tenantctl passes the local
+// platform's endpoints this way, so that a stack pointed elsewhere stays so).
+type PlatformConfig struct {
+	Set      map[string]string
+	Defaults map[string]string
+}
+
 // platformStack opens (or creates) the platform stack with the platform
-// program inline, and sets config, keys without the "tenantstack:" prefix.
-func (s *Service) platformStack(ctx context.Context, create bool, config map[string]string, secret map[string]bool) (auto.Stack, error) {
+// program inline, and applies cfg.
+func (s *Service) platformStack(ctx context.Context, create bool, cfg PlatformConfig, secret map[string]bool) (auto.Stack, error) {
 	dir := filepath.Join(s.eng.Home, "workspaces", "platform-"+s.Platform)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return auto.Stack{}, err
@@ -50,6 +60,25 @@ func (s *Service) platformStack(ctx context.Context, create bool, config map[str
 	if err != nil {
 		return st, fmt.Errorf("opening the platform stack %q: %w", s.Platform, err)
 	}
+	config := maps.Clone(cfg.Set)
+	if len(cfg.Defaults) > 0 {
+		have, err := st.GetAllConfig(ctx)
+		if err != nil {
+			return st, fmt.Errorf("reading the platform's configuration: %w", err)
+		}
+		for k, v := range cfg.Defaults {
+			if _, set := config[k]; set {
+				continue
+			}
+			if cur, ok := have["tenantstack:"+k]; ok && cur.Value != "" {
+				continue
+			}
+			if config == nil {
+				config = map[string]string{}
+			}
+			config[k] = v
+		}
+	}
 	if len(config) > 0 {
 		cm := auto.ConfigMap{}
 		for k, v := range config {
@@ -63,7 +92,7 @@ func (s *Service) platformStack(ctx context.Context, create bool, config map[str
 }
 
 // PlatformUp creates or updates the platform stack.
-func (s *Service) PlatformUp(ctx context.Context, config map[string]string, progress io.Writer) (*PlatformResult, error) {
+func (s *Service) PlatformUp(ctx context.Context, config PlatformConfig, progress io.Writer) (*PlatformResult, error) {
 	st, err := s.platformStack(ctx, true, config, secretKeys)
 	if err != nil {
 		return nil, err
@@ -82,7 +111,7 @@ func (s *Service) PlatformUp(ctx context.Context, config map[string]string, prog
 }
 
 // PlatformPreview shows what PlatformUp would change.
-func (s *Service) PlatformPreview(ctx context.Context, config map[string]string, progress io.Writer) (*PlatformResult, error) {
+func (s *Service) PlatformPreview(ctx context.Context, config PlatformConfig, progress io.Writer) (*PlatformResult, error) {
 	st, err := s.platformStack(ctx, true, config, secretKeys)
 	if err != nil {
 		return nil, err
@@ -115,7 +144,7 @@ func (s *Service) PlatformDestroy(ctx context.Context, progress io.Writer) (*Pla
 		return nil, fmt.Errorf("%w: platform %q still has %d tenants; delete them first (tenantctl apply with an empty fleet file and --prune deletes them all)",
 			ErrInvalid, s.Platform, len(tenants))
 	}
-	st, err := s.platformStack(ctx, false, nil, nil)
+	st, err := s.platformStack(ctx, false, PlatformConfig{}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +163,7 @@ func (s *Service) PlatformDestroy(ctx context.Context, progress io.Writer) (*Pla
 // PlatformOutputs returns the platform stack's outputs, secrets masked
 // unless showSecrets.
 func (s *Service) PlatformOutputs(ctx context.Context, showSecrets bool) (*PlatformResult, error) {
-	st, err := s.platformStack(ctx, false, nil, nil)
+	st, err := s.platformStack(ctx, false, PlatformConfig{}, nil)
 	if err != nil {
 		return nil, err
 	}

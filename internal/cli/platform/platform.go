@@ -14,13 +14,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tenantstack/tenantstack/internal/cli/cmdutil"
+	"github.com/tenantstack/tenantstack/internal/devplatform"
 	"github.com/tenantstack/tenantstack/internal/fleet"
 )
 
 // Service is what the platform verbs need of the fleet service.
 type Service interface {
-	PlatformUp(ctx context.Context, config map[string]string, progress io.Writer) (*fleet.PlatformResult, error)
-	PlatformPreview(ctx context.Context, config map[string]string, progress io.Writer) (*fleet.PlatformResult, error)
+	PlatformUp(ctx context.Context, config fleet.PlatformConfig, progress io.Writer) (*fleet.PlatformResult, error)
+	PlatformPreview(ctx context.Context, config fleet.PlatformConfig, progress io.Writer) (*fleet.PlatformResult, error)
 	PlatformDestroy(ctx context.Context, progress io.Writer) (*fleet.PlatformResult, error)
 	PlatformOutputs(ctx context.Context, showSecrets bool) (*fleet.PlatformResult, error)
 }
@@ -32,11 +33,14 @@ type Options struct {
 	Printer func() interface {
 		Print(any, []string, [][]string) error
 	}
-	Verb        string
-	Set         []string
-	Config      map[string]string
-	ShowSecrets bool
-	Yes         bool
+	// LocalEndpoints returns the endpoints of the local platform of
+	// "tenantctl dev up" as platform config, or nil when there is none.
+	LocalEndpoints func(context.Context) map[string]string
+	Verb           string
+	Set            []string
+	Config         map[string]string
+	ShowSecrets    bool
+	Yes            bool
 }
 
 // NewCmdPlatform returns the platform command and its verbs. runF, when not
@@ -50,13 +54,16 @@ func NewCmdPlatform(f *cmdutil.Factory, runF func(context.Context, *Options) err
 		Short: "Bring up, preview, destroy and inspect the platform stack",
 		Long: `The platform stack holds the services every tenant builds on: the
 Kubernetes baseline, the platform PostgreSQL with the shared-tier contract,
-Redis's ACL baseline and observability. Without configuration it targets the
-local platform of "tenantctl dev up".`,
+Redis's ACL baseline and observability. The platform program takes its
+endpoints from the stack's configuration only (--set, or "pulumi config");
+where the stack has none yet, up and preview set those of the local platform
+of "tenantctl dev up".`,
 	}
 	newOpts := func(verb string) *Options {
 		return &Options{
-			IO:   f.IO,
-			Verb: verb,
+			IO:             f.IO,
+			LocalEndpoints: localEndpoints(f),
+			Verb:           verb,
 			Service: func() (Service, error) {
 				s, err := f.Fleet()
 				return s, err
@@ -130,9 +137,9 @@ func run(ctx context.Context, o *Options) error {
 	var res *fleet.PlatformResult
 	switch o.Verb {
 	case "up":
-		res, err = svc.PlatformUp(ctx, o.Config, o.IO.ErrOut)
+		res, err = svc.PlatformUp(ctx, o.platformConfig(ctx), o.IO.ErrOut)
 	case "preview":
-		res, err = svc.PlatformPreview(ctx, o.Config, o.IO.ErrOut)
+		res, err = svc.PlatformPreview(ctx, o.platformConfig(ctx), o.IO.ErrOut)
 	case "destroy":
 		res, err = svc.PlatformDestroy(ctx, o.IO.ErrOut)
 	default:
@@ -149,6 +156,35 @@ func run(ctx context.Context, o *Options) error {
 		rows = append(rows, []string{"output", k, res.Outputs[k]})
 	}
 	return o.Printer().Print(res, []string{"KIND", "KEY", "VALUE"}, rows)
+}
+
+func (o *Options) platformConfig(ctx context.Context) fleet.PlatformConfig {
+	cfg := fleet.PlatformConfig{Set: o.Config}
+	if o.LocalEndpoints != nil {
+		cfg.Defaults = o.LocalEndpoints(ctx)
+	}
+	return cfg
+}
+
+// localEndpoints reads the local platform under TENANTSTACK_HOME, if there
+// is one, as the platform config keys its endpoints go to.
+func localEndpoints(f *cmdutil.Factory) func(context.Context) map[string]string {
+	return func(ctx context.Context) map[string]string {
+		dir, err := f.HomeDir()
+		if err != nil {
+			return nil
+		}
+		env, err := devplatform.New(dir, io.Discard).Env(ctx)
+		if err != nil {
+			return nil
+		}
+		return map[string]string{
+			"postgresAdminUrl":  env.Postgres.AdminURL,
+			"postgresPoolerUrl": env.Postgres.PoolerURL,
+			"redisAdminUrl":     env.Redis.AdminURL,
+			"kubeconfig":        env.Kubernetes.Kubeconfig,
+		}
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

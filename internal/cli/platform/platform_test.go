@@ -60,13 +60,17 @@ func TestParse(t *testing.T) {
 	}
 }
 
-type fakeService struct{ calls []string }
+type fakeService struct {
+	calls  []string
+	config fleet.PlatformConfig
+}
 
-func (f *fakeService) PlatformUp(context.Context, map[string]string, io.Writer) (*fleet.PlatformResult, error) {
+func (f *fakeService) PlatformUp(_ context.Context, cfg fleet.PlatformConfig, _ io.Writer) (*fleet.PlatformResult, error) {
 	f.calls = append(f.calls, "up")
+	f.config = cfg
 	return &fleet.PlatformResult{Stack: "local", Changes: map[string]int{"create": 3}, Outputs: map[string]string{"postgresAdminUrl": "[secret]"}}, nil
 }
-func (f *fakeService) PlatformPreview(context.Context, map[string]string, io.Writer) (*fleet.PlatformResult, error) {
+func (f *fakeService) PlatformPreview(context.Context, fleet.PlatformConfig, io.Writer) (*fleet.PlatformResult, error) {
 	f.calls = append(f.calls, "preview")
 	return &fleet.PlatformResult{}, nil
 }
@@ -123,5 +127,33 @@ func TestRun(t *testing.T) {
 				t.Errorf("stdout = %q, want %q", out.String(), tc.wantOut)
 			}
 		})
+	}
+}
+
+// TestLocalEndpointsAreDefaults: --set values are written to the stack, the
+// local platform's endpoints only go where the stack has none (Defaults).
+func TestLocalEndpointsAreDefaults(t *testing.T) {
+	svc := &fakeService{}
+	ios := &cmdutil.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
+	f := cmdutil.NewFactory(ios)
+	o := &Options{IO: ios, Verb: "up", Set: []string{"tenantstack:kubeconfig=/k"},
+		LocalEndpoints: func(context.Context) map[string]string { return map[string]string{"postgresAdminUrl": "postgres://local"} },
+		Service:        func() (Service, error) { return svc, nil },
+		Printer: func() interface {
+			Print(any, []string, [][]string) error
+		} {
+			return f.Printer()
+		}}
+	if err := o.complete(); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if svc.config.Set["kubeconfig"] != "/k" || len(svc.config.Set) != 1 {
+		t.Errorf("Set = %v, want only kubeconfig=/k", svc.config.Set)
+	}
+	if svc.config.Defaults["postgresAdminUrl"] != "postgres://local" {
+		t.Errorf("Defaults = %v, want the local platform's endpoints", svc.config.Defaults)
 	}
 }

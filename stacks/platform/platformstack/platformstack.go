@@ -5,9 +5,8 @@
 package platformstack
 
 import (
-	"context"
 	"fmt"
-	"io"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -16,8 +15,6 @@ import (
 	"github.com/tenantstack/tenantstack/components/observability"
 	"github.com/tenantstack/tenantstack/components/postgres"
 	"github.com/tenantstack/tenantstack/components/redis"
-	"github.com/tenantstack/tenantstack/internal/devplatform"
-	"github.com/tenantstack/tenantstack/internal/home"
 )
 
 // Config holds the platform's settings. Every key is described, with its
@@ -34,9 +31,9 @@ type Config struct {
 	EgressCIDRs       []string
 }
 
-// ReadConfig reads the `tenantstack:` configuration of the stack. Where the
-// endpoints are not set, it uses the local platform of `tenantctl dev up`
-// under TENANTSTACK_HOME.
+// ReadConfig reads the `tenantstack:` configuration of the stack. The
+// endpoints come from config only: a missing one is an error that says how
+// to set it (tenantctl platform up sets the local platform's).
 func ReadConfig(ctx *pulumi.Context) (*Config, error) {
 	c := config.New(ctx, "tenantstack")
 	cfg := &Config{
@@ -54,29 +51,25 @@ func ReadConfig(ctx *pulumi.Context) (*Config, error) {
 	if err := c.TryObject("egressCidrs", &cidrs); err == nil && len(cidrs) > 0 {
 		cfg.EgressCIDRs = cidrs
 	}
-	if cfg.PostgresAdminURL == "" || cfg.RedisAdminURL == "" || (cfg.Kubeconfig == "" && cfg.RenderDir == "") {
-		env, err := localPlatform(ctx.Context())
-		if err != nil {
-			return nil, err
+	var missing []string
+	for _, k := range []struct {
+		key, value, what string
+	}{
+		{"postgresAdminUrl", cfg.PostgresAdminURL, "postgres://USER:PASSWORD@HOST:5432/postgres"},
+		{"redisAdminUrl", cfg.RedisAdminURL, "redis://USER:PASSWORD@HOST:6379/0"},
+	} {
+		if k.value == "" {
+			missing = append(missing, fmt.Sprintf("tenantstack:%s (%s)", k.key, k.what))
 		}
-		cfg.PostgresAdminURL = orDefault(cfg.PostgresAdminURL, env.Postgres.AdminURL)
-		cfg.PostgresPoolerURL = orDefault(cfg.PostgresPoolerURL, env.Postgres.PoolerURL)
-		cfg.RedisAdminURL = orDefault(cfg.RedisAdminURL, env.Redis.AdminURL)
-		cfg.Kubeconfig = orDefault(cfg.Kubeconfig, env.Kubernetes.Kubeconfig)
+	}
+	if cfg.Kubeconfig == "" && cfg.RenderDir == "" {
+		missing = append(missing, "tenantstack:kubeconfig (a kubeconfig file's path, or tenantstack:renderDir)")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("the platform stack's configuration lacks %s; set each with \"pulumi config set [--secret] KEY VALUE\", or run \"tenantctl platform up\", which sets the endpoints of the local platform (\"tenantctl dev up\") where none are set",
+			strings.Join(missing, ", "))
 	}
 	return cfg, nil
-}
-
-func localPlatform(ctx context.Context) (devplatform.Env, error) {
-	dir, err := home.Dir()
-	if err != nil {
-		return devplatform.Env{}, err
-	}
-	env, err := devplatform.New(dir, io.Discard).Env(ctx)
-	if err != nil {
-		return devplatform.Env{}, fmt.Errorf("tenantstack:postgresAdminUrl, redisAdminUrl and kubeconfig are not all set, and the local platform is not available: %w", err)
-	}
-	return env, nil
 }
 
 func orDefault(v, def string) string {

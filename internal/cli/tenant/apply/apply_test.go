@@ -100,12 +100,12 @@ func TestNewCmdApply(t *testing.T) {
 `,
 			wantErr: "fleet file - has 6 problems; fix them and apply again (nothing was changed):",
 			wantLines: []string{
-				`  tenants[0] ("Acme"): tenant id "Acme" contains the uppercase letter`,
-				`  tenants[1] ("beta"): tier "gold" is unknown; allowed: shared, schema, database`,
-				`  tenants[2] ("gamma"): quota.memory "4GB": use a positive Kubernetes quantity`,
+				`  tenants[0] ("Acme"): name: tenant id "Acme" contains the uppercase letter`,
+				`  tenants[1] ("beta"): tier: tier "gold" is unknown; allowed: shared, schema, database`,
+				`  tenants[2] ("gamma"): quota.memory: "4GB" is not a positive Kubernetes quantity`,
 				`  tenants[3] ("beta"): the name is already used by tenants[1]; each tenant appears once`,
-				`  tenants[4] ("public"): tenant id "public" is reserved`,
-				`  tenants[5]: tenant id is empty`,
+				`  tenants[4] ("public"): name: tenant id "public" is reserved`,
+				`  tenants[5]: name: tenant id is empty`,
 			},
 		},
 	}
