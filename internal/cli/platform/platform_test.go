@@ -137,8 +137,10 @@ func TestLocalEndpointsAreDefaults(t *testing.T) {
 	ios := &cmdutil.IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}
 	f := cmdutil.NewFactory(ios)
 	o := &Options{IO: ios, Verb: "up", Set: []string{"tenantstack:kubeconfig=/k"},
-		LocalEndpoints: func(context.Context) map[string]string { return map[string]string{"postgresAdminUrl": "postgres://local"} },
-		Service:        func() (Service, error) { return svc, nil },
+		LocalEndpoints: func(context.Context) map[string]string {
+			return map[string]string{"postgresAdminUrl": "postgres://local"}
+		},
+		Service: func() (Service, error) { return svc, nil },
 		Printer: func() interface {
 			Print(any, []string, [][]string) error
 		} {
