@@ -77,6 +77,15 @@ func (s *Service) Delete(ctx context.Context, name, exportDir string, progress i
 		return nil, err
 	}
 	rep.Removed = append(rep.Removed, "stack "+s.stackName(name))
+	// Keys are data the tenant wrote; they go with the tenant, after its ACL
+	// user is gone so that nothing writes new ones.
+	keys, err := deleteRedisKeys(ctx, plat, tenant.KeyPrefix(name))
+	if err != nil {
+		return nil, fmt.Errorf("removing the redis keys of tenant %q; run the delete again: %w", name, err)
+	}
+	if keys > 0 {
+		rep.Removed = append(rep.Removed, fmt.Sprintf("%d redis keys", keys))
+	}
 	left, err := leftovers(ctx, plat, name, tier)
 	if err != nil {
 		return nil, fmt.Errorf("checking that nothing of tenant %q is left: %w", name, err)
@@ -206,11 +215,17 @@ func leftovers(ctx context.Context, p *Platform, id, tier string) ([]string, err
 			left = append(left, "redis ACL user "+u)
 		}
 	}
-	if keys, _, err := rdb.Scan(ctx, 0, tenant.KeyPrefix(id)+"*", 1000).Result(); err == nil && len(keys) > 0 {
-		// Keys are data the tenant wrote; they go with the tenant.
-		if err := rdb.Del(ctx, keys...).Err(); err != nil {
-			left = append(left, fmt.Sprintf("%d redis keys", len(keys)))
-		}
+	// Only a check: every SCAN page is read, nothing is deleted.
+	var keys int
+	iter := rdb.Scan(ctx, 0, redisKeyPattern(tenant.KeyPrefix(id)), 1000).Iterator()
+	for iter.Next(ctx) {
+		keys++
+	}
+	if err := iter.Err(); err != nil {
+		return nil, err
+	}
+	if keys > 0 {
+		left = append(left, fmt.Sprintf("%d redis keys", keys))
 	}
 	gone, err := namespaceGone(ctx, p.Kubeconfig, tenant.Namespace(id), 90*time.Second)
 	if err != nil {
@@ -220,6 +235,55 @@ func leftovers(ctx context.Context, p *Platform, id, tier string) ([]string, err
 		left = append(left, "namespace "+tenant.Namespace(id))
 	}
 	return left, nil
+}
+
+// deleteRedisKeys deletes every key under prefix, reading every SCAN page,
+// and returns how many it deleted.
+func deleteRedisKeys(ctx context.Context, p *Platform, prefix string) (int, error) {
+	rdb, err := redisAdmin(p)
+	if err != nil {
+		return 0, err
+	}
+	defer rdb.Close()
+	n := 0
+	var batch []string
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := rdb.Unlink(ctx, batch...).Err(); err != nil {
+			return err
+		}
+		n += len(batch)
+		batch = batch[:0]
+		return nil
+	}
+	iter := rdb.Scan(ctx, 0, redisKeyPattern(prefix), 1000).Iterator()
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == 500 {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return n, err
+	}
+	return n, flush()
+}
+
+// redisKeyPattern is the SCAN MATCH pattern of the keys under prefix, with
+// glob characters in the prefix escaped (tenant ids hold none today).
+func redisKeyPattern(prefix string) string {
+	var b strings.Builder
+	for _, r := range prefix {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + "*"
 }
 
 // namespaceGone waits up to wait for the namespace to finish terminating.

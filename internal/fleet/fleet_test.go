@@ -191,3 +191,15 @@ func TestClearStaleLocks(t *testing.T) {
 		t.Errorf("a lock whose pid is not a pulumi process was kept")
 	}
 }
+
+func TestRedisKeyPattern(t *testing.T) {
+	for in, want := range map[string]string{
+		"t:acme:":  "t:acme:*",
+		"t:a*b?:":  `t:a\*b\?:*`,
+		`t:[x]\y:`: `t:\[x\]\\y:*`,
+	} {
+		if got := redisKeyPattern(in); got != want {
+			t.Errorf("redisKeyPattern(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -105,6 +105,39 @@ func redisLogin(ctx context.Context, c fleet.Credentials) error {
 	return rdb.Set(ctx, c.Redis.KeyPrefix+"login", "1", time.Minute).Err()
 }
 
+// writeKeys writes n keys under the tenant's prefix as the tenant.
+func writeKeys(ctx context.Context, c fleet.Credentials, n int) error {
+	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("%s:%d", c.Redis.Host, c.Redis.Port),
+		Username: c.Redis.Username, Password: c.Redis.Password})
+	defer rdb.Close()
+	pipe := rdb.Pipeline()
+	for i := range n {
+		pipe.Set(ctx, fmt.Sprintf("%sk%d", c.Redis.KeyPrefix, i), "v", 0)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// countKeys counts, as the platform admin, the keys under prefix.
+func countKeys(t *testing.T, prefix string) int {
+	t.Helper()
+	opts, err := redis.ParseURL(testenv.Platform(t).Redis.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	n := 0
+	iter := rdb.Scan(context.Background(), 0, prefix+"*", 1000).Iterator()
+	for iter.Next(context.Background()) {
+		n++
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // TestLifecycle takes one tenant per tier through every verb.
 func TestLifecycle(t *testing.T) {
 	platformUp(t)
@@ -173,6 +206,12 @@ func TestLifecycle(t *testing.T) {
 					t.Errorf("a resumed tenant cannot log in: %v", err)
 				}
 
+				// More keys than one SCAN page holds: delete removes them all.
+				const keys = 2500
+				if err := writeKeys(ctx, c, keys); err != nil {
+					t.Fatalf("writing %d keys as the tenant: %v", keys, err)
+				}
+
 				export := t.TempDir()
 				var rep fleet.DeleteReport
 				if err := json.Unmarshal([]byte(mustTenantctl(t, "delete", name, "--yes", "--export", export, "-o", "json")), &rep); err != nil {
@@ -187,6 +226,9 @@ func TestLifecycle(t *testing.T) {
 				}
 				if _, _, code := tenantctl(t, "get", name); code != 3 {
 					t.Errorf("get after delete: exit %d; want 3 (not found)", code)
+				}
+				if n := countKeys(t, c.Redis.KeyPrefix); n != 0 {
+					t.Errorf("%d redis keys of the tenant are left after delete (removed: %v)", n, rep.Removed)
 				}
 				if err := pgLogin(ctx, c.Postgres.URL); err == nil {
 					t.Errorf("a deleted tenant could still log in")
