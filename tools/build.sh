@@ -211,7 +211,7 @@ if ((${#todo[@]} == 0)); then
 	exit 0
 fi
 log "to build, in this order: ${todo[*]}"
-log "a cold build takes about 30 min on 2 cores uncontended and ~10 GB of Go build cache; later runs reuse $bin"
+log "a cold build takes 14-22 min on 2 cores and ~10 GB of Go build cache; later runs reuse $bin"
 
 download_all
 run etcd "${estimates[0]}" "$here/etcd" gobuild "$bin/etcd" ./cmd/etcd "-s -w"
