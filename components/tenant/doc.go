@@ -7,7 +7,7 @@
 //
 //   - shared: the tenant's login role joins the group role app_tenant of the
 //     platform's shared-tier contract (schema app, row-level security keyed by
-//     app.current_tenant()) and is registered in app.tenants.
+//     app.current_tenant()) and is registered in tenantstack.tenants.
 //   - schema: a schema named like the login role in the platform database,
 //     owned by a NOLOGIN owner role; the login role gets USAGE and CRUD on the
 //     tables and sequences in it, now and in the future. The default
@@ -18,7 +18,7 @@
 //
 // In every tier the login role has a connection limit and no privileged
 // attribute, and holds CONNECT on the one database it uses. Nothing is
-// granted to PUBLIC. The tenant is registered in app.tenants in every tier, so
+// granted to PUBLIC. The tenant is registered in tenantstack.tenants in every tier, so
 // the platform has one list of tenants.
 //
 // Redis: one ACL user confined to keys and channels under "t:<id>:" and to an

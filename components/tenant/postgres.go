@@ -31,6 +31,9 @@ func newPostgres(ctx *pulumi.Context, name string, c *TenantStack, s *settings) 
 		Login:           pulumi.Bool(!s.suspended),
 		Password:        s.pgPass,
 		ConnectionLimit: pulumi.Int(s.connLimit),
+		// The same unqualified SQL ("SELECT * FROM accounts") reaches the
+		// application's tables on every tier, through PgBouncer too.
+		SearchPath: pulumi.StringArray{pulumi.String(s.schema())},
 	}
 	if s.tier == TierShared {
 		roleArgs.MemberOf = pulumi.StringArray{pulumi.String(SharedGroupRole)}
@@ -85,6 +88,9 @@ func newPostgres(ctx *pulumi.Context, name string, c *TenantStack, s *settings) 
 		return nil
 	}
 
+	// ready is what the registration waits for: a registered tenant always
+	// has its schema or database, so a rollout never meets one half made.
+	var ready []pulumi.Resource
 	switch s.tier {
 	case TierShared:
 		// Everything else comes from membership of app_tenant.
@@ -111,6 +117,7 @@ func newPostgres(ctx *pulumi.Context, name string, c *TenantStack, s *settings) 
 			return nil, err
 		}
 		out.schema = schema.Name
+		ready = append(ready, schema)
 	case TierDatabase:
 		owner, err := newOwnerRole(ctx, name, s, opts)
 		if err != nil {
@@ -135,6 +142,7 @@ func newPostgres(ctx *pulumi.Context, name string, c *TenantStack, s *settings) 
 		}
 		out.database = db.Name
 		out.schema = pulumi.String(PublicSchema).ToStringOutput()
+		ready = append(ready, db)
 	}
 
 	if _, err := postgres.NewTenantRegistration(ctx, name+"-pg-registration", &postgres.TenantRegistrationArgs{
@@ -142,7 +150,7 @@ func newPostgres(ctx *pulumi.Context, name string, c *TenantStack, s *settings) 
 		RoleName: role.Name,
 		Tier:     pulumi.String(string(s.tier)),
 		Database: platformDB,
-	}, opts...); err != nil {
+	}, append(opts, pulumi.DependsOn(ready))...); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -91,7 +91,7 @@ type PlatformEndpoints struct {
 	// PoolerPort is PgBouncer's port. Optional; default 6432.
 	PoolerPort int
 	// PlatformDatabase is the platform database, which holds the registry
-	// app.tenants, the shared tables and the tier-schema schemas.
+	// tenantstack.tenants, the shared tables and the tier-schema schemas.
 	// Optional; default "platform".
 	PlatformDatabase string
 	// RedisHost is the host name or IP address of Redis. Required.

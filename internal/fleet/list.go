@@ -89,9 +89,9 @@ func registry(ctx context.Context, p *Platform) ([]registration, error) {
 	}
 	defer conn.Close(ctx)
 	rows, err := conn.Query(ctx, `SELECT t.tenant_id, t.role_name::text, t.tier, t.created_at, coalesce(r.rolcanlogin, false)
-		FROM app.tenants t LEFT JOIN pg_roles r ON r.rolname = t.role_name ORDER BY t.tenant_id`)
+		FROM tenantstack.tenants t LEFT JOIN pg_roles r ON r.rolname = t.role_name ORDER BY t.tenant_id`)
 	if err != nil {
-		return nil, fmt.Errorf("reading the tenant registry app.tenants: %w", err)
+		return nil, fmt.Errorf("reading the tenant registry tenantstack.tenants: %w", err)
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (registration, error) {
 		var r registration

@@ -138,7 +138,7 @@ func removeOrphan(ctx context.Context, p *Platform, op pendingOp) error {
 	name := pgx.Identifier{str(in, "name")}.Sanitize()
 	switch op.Resource.Type {
 	case "tenantstack:postgres:TenantRegistration":
-		_, err = conn.Exec(ctx, `DELETE FROM app.tenants WHERE tenant_id = $1`, str(in, "tenantId"))
+		_, err = conn.Exec(ctx, `DELETE FROM tenantstack.tenants WHERE tenant_id = $1`, str(in, "tenantId"))
 	case "tenantstack:postgres:Schema":
 		_, err = conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+name+" CASCADE")
 	case "tenantstack:postgres:Database":

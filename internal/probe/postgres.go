@@ -574,7 +574,7 @@ func (s *pgSuite) ownData(ctx context.Context, conns *tenantConns, self tenantsp
 				return "", brokenf("%s cannot call app.current_tenant(): %s", user, pgMessage(err))
 			}
 			if current == nil || *current != self.Tenant {
-				return "", brokenf("app.current_tenant() is %s for %s, not %q: the role is not registered for the tenant in app.tenants",
+				return "", brokenf("app.current_tenant() is %s for %s, not %q: the role is not registered for the tenant in tenantstack.tenants",
 					describeNullable(current), user, self.Tenant)
 			}
 		}
@@ -609,7 +609,7 @@ func describeNullable(s *string) string {
 	return strconv.Quote(*s)
 }
 
-// readRegistry checks that self cannot read app.tenants, which lists every
+// readRegistry checks that self cannot read tenantstack.tenants, which lists every
 // tenant and its login role.
 func (s *pgSuite) readRegistry(ctx context.Context, conns *tenantConns, self tenantspec.Credentials) (string, error) {
 	conn, err := conns.get(ctx, s.platformDB)
@@ -621,14 +621,14 @@ func (s *pgSuite) readRegistry(ctx context.Context, conns *tenantConns, self ten
 	}
 	return inTx(ctx, conn, func(tx pgx.Tx) (string, error) {
 		var n int
-		err := tx.QueryRow(ctx, `SELECT count(*) FROM app.tenants`).Scan(&n)
+		err := tx.QueryRow(ctx, `SELECT count(*) FROM tenantstack.tenants`).Scan(&n)
 		switch {
 		case denied(err):
 			return "refused: " + pgMessage(err), nil
 		case err != nil:
 			return "", err
 		}
-		return "", leakf("%s read app.tenants%s: %d tenants and their login roles", self.Postgres.User, conns.where(), n)
+		return "", leakf("%s read tenantstack.tenants%s: %d tenants and their login roles", self.Postgres.User, conns.where(), n)
 	})
 }
 

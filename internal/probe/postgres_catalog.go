@@ -124,11 +124,11 @@ func (s *pgSuite) privilegedMembership(ctx context.Context, self tenantspec.Cred
 		}
 	}
 	var registry bool
-	if err := admin.QueryRow(ctx, `SELECT to_regclass('app.tenants') IS NOT NULL`).Scan(&registry); err != nil {
+	if err := admin.QueryRow(ctx, `SELECT to_regclass('tenantstack.tenants') IS NOT NULL`).Scan(&registry); err != nil {
 		return "", err
 	}
 	if registry {
-		rows, err := admin.Query(ctx, `SELECT role_name::text, tenant_id::text FROM app.tenants WHERE role_name::text <> $1`, self.Postgres.User)
+		rows, err := admin.Query(ctx, `SELECT role_name::text, tenant_id::text FROM tenantstack.tenants WHERE role_name::text <> $1`, self.Postgres.User)
 		if err != nil {
 			return "", err
 		}

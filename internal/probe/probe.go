@@ -65,7 +65,7 @@ type Admin struct {
 	// create SubjectAccessReviews and read namespaces and service accounts.
 	Kubeconfig string
 	// PlatformDatabase is the database holding schema app: the shared-tier
-	// contract, the registry app.tenants and the shared tables (the platform
+	// contract, the registry tenantstack.tenants and the shared tables (the platform
 	// stack's platformDatabase output). When empty it is the database of a
 	// shared- or schema-tier tenant's credentials, since those tenants live
 	// in it, or else the database of PostgresURL.

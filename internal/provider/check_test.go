@@ -150,13 +150,14 @@ func TestGrantCheck(t *testing.T) {
 
 func TestSharedTierChecks(t *testing.T) {
 	runCheckCases(t, checkerOf[TenantRegistrationArgs](&TenantRegistration{}), []checkCase{
-		{"plain", map[string]any{"tenantId": "acme-01", "roleName": "t_acme", "tier": "shared"}, "", ""},
+		{"plain", map[string]any{"tenantId": "acme-01", "roleName": "tenant_acme_01", "tier": "shared"}, "", ""},
 		{"uppercase id", map[string]any{"tenantId": "Acme", "roleName": "t", "tier": "shared"}, "tenantId", "uppercase"},
 		{"trailing hyphen", map[string]any{"tenantId": "acme-", "roleName": "t", "tier": "shared"}, "tenantId", "allowed"},
 		{"longer than the domain allows", map[string]any{"tenantId": strings.Repeat("a", 41), "roleName": "t", "tier": "shared"}, "tenantId", "41 characters long"},
 		{"reserved", map[string]any{"tenantId": "postgres", "roleName": "t", "tier": "shared"}, "tenantId", "reserved"},
 		{"tier", map[string]any{"tenantId": "acme", "roleName": "t", "tier": "dedicated"}, "tier", "is unknown; allowed"},
 		{"role", map[string]any{"tenantId": "acme", "roleName": "t'", "tier": "schema"}, "roleName", "single quote"},
+		{"another tenant's role", map[string]any{"tenantId": "acme", "roleName": "tenant_beta", "tier": "shared"}, "roleName", `use "tenant_acme"`},
 	})
 	runCheckCases(t, checkerOf[TableIsolationArgs](&TableIsolation{}), []checkCase{
 		{"qualified", map[string]any{"table": "app.items"}, "", ""},

@@ -30,6 +30,7 @@ type RoleArgs struct {
 	BypassRLS       bool     `pulumi:"bypassRls,optional"`
 	Inherit         *bool    `pulumi:"inherit,optional"`
 	MemberOf        []string `pulumi:"memberOf,optional"`
+	SearchPath      []string `pulumi:"searchPath,optional"`
 	AllowPrivileged bool     `pulumi:"allowPrivileged,optional"`
 }
 
@@ -63,6 +64,8 @@ func (r *RoleArgs) Annotate(a infer.Annotator) {
 	a.Describe(&r.Inherit, "INHERIT: whether the role uses the privileges of the roles it is a member of.")
 	a.SetDefault(&r.Inherit, true)
 	a.Describe(&r.MemberOf, "Roles this role is a member of; memberships not listed are revoked.")
+	a.Describe(&r.SearchPath, "Schemas the role's sessions resolve unqualified names in (ALTER ROLE ... SET search_path), "+
+		"so the same SQL works on every tier; empty leaves the server's default.")
 	a.Describe(&r.AllowPrivileged, "Platform-only: permits SUPERUSER, BYPASSRLS, CREATEROLE, REPLICATION and membership in pg_* roles.")
 }
 
@@ -88,6 +91,9 @@ func (*Role) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResp
 			reason = fmt.Sprintf("%s: a role cannot be a member of itself", what)
 		}
 		f.add("memberOf", reason)
+	}
+	for i, sch := range args.SearchPath {
+		f.add("searchPath", checkIdentifier(fmt.Sprintf("searchPath[%d]", i), sch))
 	}
 	if !args.AllowPrivileged {
 		for _, flag := range []struct {
@@ -127,6 +133,7 @@ func diffRole(old, new RoleArgs) p.DiffResponse {
 	c.update("bypassRls", old.BypassRLS != new.BypassRLS)
 	c.update("inherit", boolOr(old.Inherit, true) != boolOr(new.Inherit, true))
 	c.update("memberOf", !sameSet(old.MemberOf, new.MemberOf))
+	c.update("searchPath", !slices.Equal(old.SearchPath, new.SearchPath))
 	c.update("allowPrivileged", old.AllowPrivileged != new.AllowPrivileged)
 	return c.response()
 }
@@ -190,9 +197,55 @@ func (*Role) Create(ctx context.Context, req infer.CreateRequest[RoleArgs]) (inf
 		if _, err := tx.Exec(ctx, "CREATE ROLE "+ident(a.Name)+" WITH "+roleOptions(a)+" "+pw); err != nil {
 			return fmt.Errorf("creating role %q: %w", a.Name, err)
 		}
-		return syncMemberships(ctx, tx, a.Name, a.MemberOf)
+		if err := syncMemberships(ctx, tx, a.Name, a.MemberOf); err != nil {
+			return err
+		}
+		return setSearchPath(ctx, tx, a.Name, a.SearchPath)
 	})
 	return resp, err
+}
+
+// setSearchPath sets the role's search_path, or resets it when path is
+// empty. The schemas are quoted identifiers; "$user" is not accepted.
+func setSearchPath(ctx context.Context, tx pgx.Tx, role string, path []string) error {
+	stmt := "ALTER ROLE " + ident(role) + " RESET search_path"
+	if len(path) > 0 {
+		quoted := make([]string, len(path))
+		for i, s := range path {
+			quoted[i] = ident(s)
+		}
+		stmt = "ALTER ROLE " + ident(role) + " SET search_path = " + strings.Join(quoted, ", ")
+	}
+	if _, err := tx.Exec(ctx, stmt); err != nil {
+		return fmt.Errorf("setting the search_path of role %q: %w", role, err)
+	}
+	return nil
+}
+
+// searchPathOf reads the role's own search_path setting (not one for a
+// single database), nil when it has none.
+func searchPathOf(ctx context.Context, q querier, role string) ([]string, error) {
+	var cfg []string
+	err := q.QueryRow(ctx, `
+		SELECT s.setconfig FROM pg_catalog.pg_db_role_setting s
+		JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
+		WHERE r.rolname = $1 AND s.setdatabase = 0`, role).Scan(&cfg)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range cfg {
+		if v, ok := strings.CutPrefix(kv, "search_path="); ok {
+			var out []string
+			for _, part := range strings.Split(v, ",") {
+				out = append(out, strings.Trim(strings.TrimSpace(part), `"`))
+			}
+			return out, nil
+		}
+	}
+	return nil, nil
 }
 
 // syncMemberships makes role a member of exactly want.
@@ -273,6 +326,9 @@ func (*Role) Read(ctx context.Context, req infer.ReadRequest[RoleArgs, RoleState
 			return err
 		}
 		st.MemberOf = keepOrder(st.MemberOf, have)
+		if st.SearchPath, err = searchPathOf(ctx, conn, name); err != nil {
+			return err
+		}
 		if req.State.Name == "" {
 			return nil // import: the password cannot be known
 		}
@@ -329,7 +385,10 @@ func (*Role) Update(ctx context.Context, req infer.UpdateRequest[RoleArgs, RoleS
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("altering role %q: %w", a.Name, err)
 		}
-		return syncMemberships(ctx, tx, a.Name, a.MemberOf)
+		if err := syncMemberships(ctx, tx, a.Name, a.MemberOf); err != nil {
+			return err
+		}
+		return setSearchPath(ctx, tx, a.Name, a.SearchPath)
 	})
 	return resp, err
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 )
 
-// TenantRegistration manages a tenant's row in the registry app.tenants,
+// TenantRegistration manages a tenant's row in the registry tenantstack.tenants,
 // which app.current_tenant() maps login roles through
 // (tenantstack:postgres:TenantRegistration). Its id is "DATABASE/TENANTID".
 type TenantRegistration struct{}
@@ -33,7 +33,7 @@ type TenantRegistrationState struct {
 // Annotate sets the token and documents the resource.
 func (*TenantRegistration) Annotate(a infer.Annotator) {
 	a.SetToken("postgres", "TenantRegistration")
-	a.Describe(&TenantRegistration{}, "A tenant's row in the registry app.tenants (installed by the shared-tier contract Migration). "+
+	a.Describe(&TenantRegistration{}, "A tenant's row in the registry tenantstack.tenants (installed by the shared-tier contract Migration). "+
 		"The role and tier change in place; the tenant id or database replace the row.")
 }
 
@@ -42,7 +42,7 @@ func (t *TenantRegistrationArgs) Annotate(a infer.Annotator) {
 	a.Describe(&t.TenantID, "Tenant id: a DNS label (lowercase letters, digits, '-').")
 	a.Describe(&t.RoleName, "The tenant's login role; app.current_tenant() returns tenantId for sessions of this role.")
 	a.Describe(&t.Tier, "Isolation tier: shared, schema or database.")
-	a.Describe(&t.Database, "Database holding app.tenants; the database of the provider's postgresUrl when empty.")
+	a.Describe(&t.Database, "Database holding tenantstack.tenants; the database of the provider's postgresUrl when empty.")
 }
 
 // Check validates the inputs without contacting the server.
@@ -54,6 +54,9 @@ func (*TenantRegistration) Check(ctx context.Context, req infer.CheckRequest) (i
 	f := newFailures(req.NewInputs)
 	f.add("tenantId", checkTenantID(args.TenantID))
 	f.add("roleName", checkRoleName("roleName", args.RoleName))
+	if want := tenantspec.RoleName(args.TenantID); f.known("roleName") && args.RoleName != want {
+		f.add("roleName", fmt.Sprintf("roleName %q is not tenant %q's login role; use %q: app.current_tenant() derives the tenant from the login role's name", args.RoleName, args.TenantID, want))
+	}
 	if _, err := tenantspec.ParseTier(args.Tier); err != nil {
 		f.add("tier", err.Error())
 	}
@@ -79,9 +82,9 @@ func diffTenantRegistration(old, new TenantRegistrationArgs, defaultDB string) i
 	return c.response()
 }
 
-// errNoRegistry explains a missing app.tenants.
+// errNoRegistry explains a missing tenantstack.tenants.
 func errNoRegistry(db string) error {
-	return fmt.Errorf("app.tenants does not exist in database %q: install the shared-tier contract first "+
+	return fmt.Errorf("tenantstack.tenants does not exist in database %q: install the shared-tier contract first "+
 		"(a tenantstack:postgres:Migration with steps postgres.ContractSteps()) and make this resource depend on it", db)
 }
 
@@ -98,7 +101,7 @@ func (*TenantRegistration) Create(ctx context.Context, req infer.CreateRequest[T
 		if err := checkRegistryAndRole(ctx, tx, db, a.RoleName); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO app.tenants (tenant_id, role_name, tier) VALUES ($1, $2, $3)`, a.TenantID, a.RoleName, a.Tier)
+		_, err := tx.Exec(ctx, `INSERT INTO tenantstack.tenants (tenant_id, role_name, tier) VALUES ($1, $2, $3)`, a.TenantID, a.RoleName, a.Tier)
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 			if pgErr.ConstraintName == "tenants_pkey" {
@@ -113,7 +116,7 @@ func (*TenantRegistration) Create(ctx context.Context, req infer.CreateRequest[T
 
 func checkRegistryAndRole(ctx context.Context, tx pgx.Tx, db, role string) error {
 	var registry, roleExists bool
-	err := tx.QueryRow(ctx, `SELECT to_regclass('app.tenants') IS NOT NULL, EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)`, role).
+	err := tx.QueryRow(ctx, `SELECT to_regclass('tenantstack.tenants') IS NOT NULL, EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)`, role).
 		Scan(&registry, &roleExists)
 	if err != nil {
 		return err
@@ -141,7 +144,7 @@ func (*TenantRegistration) Read(ctx context.Context, req infer.ReadRequest[Tenan
 	}
 	var found bool
 	err = cfg.withConn(ctx, db, func(conn *pgx.Conn) error {
-		err := conn.QueryRow(ctx, `SELECT role_name, tier FROM app.tenants WHERE tenant_id = $1`, tenant).Scan(&st.RoleName, &st.Tier)
+		err := conn.QueryRow(ctx, `SELECT role_name, tier FROM tenantstack.tenants WHERE tenant_id = $1`, tenant).Scan(&st.RoleName, &st.Tier)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -171,7 +174,7 @@ func (*TenantRegistration) Update(ctx context.Context, req infer.UpdateRequest[T
 		if err := checkRegistryAndRole(ctx, tx, db, a.RoleName); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE app.tenants SET role_name = $2, tier = $3 WHERE tenant_id = $1`, a.TenantID, a.RoleName, a.Tier)
+		tag, err := tx.Exec(ctx, `UPDATE tenantstack.tenants SET role_name = $2, tier = $3 WHERE tenant_id = $1`, a.TenantID, a.RoleName, a.Tier)
 		if err != nil {
 			return err
 		}
@@ -191,7 +194,7 @@ func (*TenantRegistration) Delete(ctx context.Context, req infer.DeleteRequest[T
 		return infer.DeleteResponse{}, err
 	}
 	err = cfg.withConn(ctx, parts[0], func(conn *pgx.Conn) error {
-		_, err := conn.Exec(ctx, `DELETE FROM app.tenants WHERE tenant_id = $1`, parts[1])
+		_, err := conn.Exec(ctx, `DELETE FROM tenantstack.tenants WHERE tenant_id = $1`, parts[1])
 		return err
 	})
 	if isGone(err) {

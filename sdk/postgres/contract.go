@@ -10,10 +10,16 @@ const ContractMigrationName = "tenantstack-contract"
 //     app_tenant (the group every tenant login role joins);
 //   - schema app with nothing granted to PUBLIC, USAGE for app_tenant;
 //   - the registry app.tenants, readable by nobody but its owner;
-//   - app.current_tenant(): SECURITY DEFINER, STABLE, search_path pinned,
-//     maps session_user (which SET ROLE cannot change) to its tenant id
-//     through the registry, NULL for an unregistered role; it reads no
-//     setting a client could set;
+//   - schema tenantstack (the control plane: the registry
+//     tenantstack.tenants, migration state), owned by the admin, with
+//     nothing granted to anyone;
+//   - app.current_tenant(): the tenant id of session_user (which SET ROLE
+//     cannot change), derived from the login role's name
+//     ("tenant_<id>", "_" for "-"), NULL for any other role. It reads no
+//     setting a client could set and no table, and it is a plain SQL
+//     expression the planner inlines, so a policy costs what a constant
+//     WHERE costs (steps 1-3 made it a SECURITY DEFINER registry lookup,
+//     1.6x on point lookups);
 //   - app.enable_tenant_isolation(tbl, col): enables and forces RLS, one
 //     policy for all commands with USING and WITH CHECK
 //     col = app.current_tenant(), and that as the column's default;
@@ -33,8 +39,19 @@ func ContractSteps() []MigrationStep {
 		{Version: 3, SQL: contractCurrentTenant},
 		{Version: 4, SQL: contractEnableIsolation},
 		{Version: 5, SQL: contractDefaultPrivileges},
+		{Version: 6, SQL: contractControlPlane},
+		{Version: 7, SQL: contractCheapIdentity},
 	}
 }
+
+// ControlSchema is the schema of the platform's own tables: the registry,
+// the application's schema versions and rollout state. No tenant role and
+// not the application's owner role has USAGE on it; the tenant-facing
+// schema app holds only tenant tables (forced RLS) and reference tables.
+const ControlSchema = "tenantstack"
+
+// RegistryTable is the tenant registry, in ControlSchema.
+const RegistryTable = ControlSchema + ".tenants"
 
 const contractRolesAndSchema = `
 DO $$
@@ -112,4 +129,43 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA app
 	GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO app_tenant;
 ALTER DEFAULT PRIVILEGES IN SCHEMA app
 	GRANT USAGE, SELECT ON SEQUENCES TO app_tenant;
+`
+
+// contractControlPlane moves the registry out of the tenant-facing schema
+// app into the control-plane schema. A re-application after the Migration
+// was deleted finds step 2 has made an empty app.tenants again: its rows
+// (none) are merged and it is dropped.
+const contractControlPlane = `
+CREATE SCHEMA IF NOT EXISTS tenantstack;
+ALTER SCHEMA tenantstack OWNER TO CURRENT_USER;
+REVOKE ALL ON SCHEMA tenantstack FROM PUBLIC;
+DO $$
+BEGIN
+	IF to_regclass('app.tenants') IS NOT NULL THEN
+		IF to_regclass('tenantstack.tenants') IS NULL THEN
+			ALTER TABLE app.tenants SET SCHEMA tenantstack;
+		ELSE
+			INSERT INTO tenantstack.tenants SELECT * FROM app.tenants ON CONFLICT DO NOTHING;
+			DROP TABLE app.tenants;
+		END IF;
+	END IF;
+END
+$$;
+ALTER TABLE tenantstack.tenants OWNER TO CURRENT_USER;
+REVOKE ALL ON TABLE tenantstack.tenants FROM PUBLIC, app_owner, app_tenant;
+`
+
+// contractCheapIdentity makes app.current_tenant() an inlinable SQL
+// expression on session_user. Every name in it is schema-qualified: an
+// inlined body resolves names with the caller's search_path.
+const contractCheapIdentity = `
+CREATE OR REPLACE FUNCTION app.current_tenant() RETURNS text
+	LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT CASE WHEN pg_catalog.starts_with(session_user::pg_catalog.text, 'tenant_')
+	            THEN pg_catalog.replace(pg_catalog.substr(session_user::pg_catalog.text, 8), '_', '-') END
+$$;
+ALTER FUNCTION app.current_tenant() OWNER TO app_owner;
+REVOKE ALL ON FUNCTION app.current_tenant() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.current_tenant() TO app_tenant;
 `

@@ -25,6 +25,7 @@ type Role struct {
 	BypassRLS       pulumi.BoolOutput        `pulumi:"bypassRls"`
 	Inherit         pulumi.BoolOutput        `pulumi:"inherit"`
 	MemberOf        pulumi.StringArrayOutput `pulumi:"memberOf"`
+	SearchPath      pulumi.StringArrayOutput `pulumi:"searchPath"`
 	AllowPrivileged pulumi.BoolOutput        `pulumi:"allowPrivileged"`
 }
 
@@ -49,6 +50,9 @@ type RoleArgs struct {
 	Inherit pulumi.BoolPtrInput
 	// MemberOf lists the roles it joins; others are revoked. Default none.
 	MemberOf pulumi.StringArrayInput
+	// SearchPath is the schemas the role's sessions resolve unqualified
+	// names in; default the server's.
+	SearchPath pulumi.StringArrayInput
 	// AllowPrivileged is for platform roles only; default false.
 	AllowPrivileged pulumi.BoolPtrInput
 }
@@ -65,6 +69,7 @@ type roleArgs struct {
 	BypassRLS       *bool    `pulumi:"bypassRls"`
 	Inherit         *bool    `pulumi:"inherit"`
 	MemberOf        []string `pulumi:"memberOf"`
+	SearchPath      []string `pulumi:"searchPath"`
 	AllowPrivileged *bool    `pulumi:"allowPrivileged"`
 }
 

@@ -461,15 +461,15 @@ func leftoverAttacks(tier string) []attack[*lifeTarget] {
 		},
 		{
 			name:     "registry row",
-			weakness: "A's row put back into app.tenants by hand",
+			weakness: "A's row put back into tenantstack.tenants by hand",
 			weaken: plant("",
 				func(lt *lifeTarget) string {
-					return fmt.Sprintf("INSERT INTO app.tenants (tenant_id, role_name, tier) VALUES (%s, %s, %s)",
+					return fmt.Sprintf("INSERT INTO tenantstack.tenants (tenant_id, role_name, tier) VALUES (%s, %s, %s)",
 						literal(id(lt)), literal(tenant.RoleName(id(lt))), literal(lt.p.tier))
 				},
-				func(lt *lifeTarget) string { return "DELETE FROM app.tenants WHERE tenant_id = " + literal(id(lt)) }),
+				func(lt *lifeTarget) string { return "DELETE FROM tenantstack.tenants WHERE tenant_id = " + literal(id(lt)) }),
 			run: func(ctx context.Context, lt *lifeTarget) (outcome, error) {
-				names, err := pgQuery(ctx, lt, lt.pg.platformDB, "SELECT tenant_id FROM app.tenants WHERE tenant_id = $1", id(lt))
+				names, err := pgQuery(ctx, lt, lt.pg.platformDB, "SELECT tenant_id FROM tenantstack.tenants WHERE tenant_id = $1", id(lt))
 				return found("registry row", names, err)
 			},
 		},

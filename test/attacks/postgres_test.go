@@ -808,12 +808,12 @@ func pgAttacks() []pgAttack {
 			},
 		}},
 		{tiers: []string{tierShared, tierSchema}, attack: attack[*pgTarget]{
-			name:     "read the tenant registry app.tenants",
-			weakness: "GRANT USAGE ON SCHEMA app, SELECT ON app.tenants TO A",
+			name:     "read the tenant registry tenantstack.tenants",
+			weakness: "GRANT USAGE ON SCHEMA app, SELECT ON tenantstack.tenants TO A",
 			weaken: func(ctx context.Context, p *pgTarget) (undoFunc, error) {
 				return p.change(ctx, p.s.platformDB,
-					[]string{"GRANT USAGE ON SCHEMA app TO " + p.roleA(), "GRANT SELECT ON app.tenants TO " + p.roleA()},
-					[]string{"REVOKE SELECT ON app.tenants FROM " + p.roleA(), "REVOKE USAGE ON SCHEMA app FROM " + p.roleA()})
+					[]string{"GRANT USAGE ON SCHEMA app TO " + p.roleA(), "GRANT SELECT ON tenantstack.tenants TO " + p.roleA()},
+					[]string{"REVOKE SELECT ON tenantstack.tenants FROM " + p.roleA(), "REVOKE USAGE ON SCHEMA app FROM " + p.roleA()})
 			},
 			run: func(ctx context.Context, p *pgTarget) (outcome, error) {
 				c, err := p.connA(ctx, "")
@@ -821,7 +821,7 @@ func pgAttacks() []pgAttack {
 					return outcome{}, err
 				}
 				defer c.Close(ctx)
-				ids, err := strs(ctx, c, "SELECT tenant_id FROM app.tenants")
+				ids, err := strs(ctx, c, "SELECT tenant_id FROM tenantstack.tenants")
 				if err != nil {
 					return refusal(err, codeInsufficientPrivilege)
 				}

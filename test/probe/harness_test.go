@@ -23,6 +23,7 @@ import (
 	"github.com/tenantstack/tenantstack/internal/fleet"
 	"github.com/tenantstack/tenantstack/internal/probe"
 	"github.com/tenantstack/tenantstack/internal/testenv"
+	"github.com/tenantstack/tenantstack/sdk/postgres"
 )
 
 const opTimeout = 60 * time.Second
@@ -164,7 +165,7 @@ var contractLock sync.Mutex
 
 // installContract installs the shared-tier contract the platform stack
 // installs (schema app owned by NOLOGIN app_owner, the registry
-// app.tenants, app.current_tenant(), app.enable_tenant_isolation(), the
+// tenantstack.tenants, app.current_tenant(), app.enable_tenant_isolation(), the
 // group role app_tenant and app.isolation_probe). Every step is skipped
 // when its object exists, so a real platform's own contract is used as is.
 func (p *platform) installContract(t *testing.T) {
@@ -190,50 +191,14 @@ func (p *platform) installContract(t *testing.T) {
 	}
 }
 
-var contractSQL = []string{
-	`SELECT pg_advisory_xact_lock(hashtext('tenantstack shared-tier contract'))`,
-	`DO $$ BEGIN
-		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app_owner') THEN CREATE ROLE app_owner NOLOGIN; END IF;
-		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app_tenant') THEN CREATE ROLE app_tenant NOLOGIN; END IF;
-	END $$`,
-	`CREATE SCHEMA IF NOT EXISTS app AUTHORIZATION app_owner`,
-	`REVOKE ALL ON SCHEMA app FROM PUBLIC`,
-	`GRANT USAGE ON SCHEMA app TO app_tenant`,
-	`DO $$ BEGIN
-		IF to_regclass('app.tenants') IS NULL THEN
-			CREATE TABLE app.tenants (
-				tenant_id text PRIMARY KEY,
-				role_name name NOT NULL UNIQUE,
-				tier text NOT NULL CHECK (tier IN ('shared', 'schema', 'database')));
-			ALTER TABLE app.tenants OWNER TO app_owner;
-			REVOKE ALL ON app.tenants FROM PUBLIC;
-		END IF;
-	END $$`,
-	`DO $$ BEGIN
-		IF to_regprocedure('app.current_tenant()') IS NULL THEN
-			CREATE FUNCTION app.current_tenant() RETURNS text
-				LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-				AS 'SELECT tenant_id FROM app.tenants WHERE role_name = session_user';
-			ALTER FUNCTION app.current_tenant() OWNER TO app_owner;
-			REVOKE ALL ON FUNCTION app.current_tenant() FROM PUBLIC;
-			GRANT EXECUTE ON FUNCTION app.current_tenant() TO app_tenant;
-		END IF;
-	END $$`,
-	`DO $do$ BEGIN
-		IF to_regprocedure('app.enable_tenant_isolation(regclass, name)') IS NULL THEN
-			CREATE FUNCTION app.enable_tenant_isolation(tbl regclass, col name DEFAULT 'tenant_id') RETURNS void
-				LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-			BEGIN
-				EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', tbl);
-				EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', tbl);
-				EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON %s', tbl);
-				EXECUTE format('CREATE POLICY tenant_isolation ON %s FOR ALL USING (%I = app.current_tenant()) WITH CHECK (%I = app.current_tenant())', tbl, col, col);
-				EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT app.current_tenant()', tbl, col);
-			END $$;
-			REVOKE ALL ON FUNCTION app.enable_tenant_isolation(regclass, name) FROM PUBLIC;
-		END IF;
-	END $do$`,
-	`DO $$ BEGIN
+// contractSQL is the real shared-tier contract (its steps are idempotent,
+// so a platform's own contract is left as it is) and app.isolation_probe.
+var contractSQL = func() []string {
+	out := []string{`SELECT pg_advisory_xact_lock(hashtext('tenantstack shared-tier contract'))`}
+	for _, s := range postgres.ContractSteps() {
+		out = append(out, s.SQL)
+	}
+	return append(out, `DO $$ BEGIN
 		IF to_regclass('app.isolation_probe') IS NULL THEN
 			CREATE TABLE app.isolation_probe (
 				tenant_id text NOT NULL DEFAULT app.current_tenant(),
@@ -244,8 +209,8 @@ var contractSQL = []string{
 			REVOKE ALL ON app.isolation_probe FROM PUBLIC;
 			GRANT SELECT, INSERT, UPDATE, DELETE ON app.isolation_probe TO app_tenant;
 		END IF;
-	END $$`,
-}
+	END $$`)
+}()
 
 // sharedTableCopy creates a private copy of app.isolation_probe, protected
 // the same way, in a schema of its own, for a test that weakens it without
@@ -353,7 +318,7 @@ func (p *platform) newTenant(t *testing.T, td *teardown, tier string) fleet.Cred
 		}
 		return p.exec(ctx, "",
 			`DROP SCHEMA IF EXISTS `+role+` CASCADE`,
-			`DELETE FROM app.tenants WHERE tenant_id = '`+id+`'`,
+			`DELETE FROM tenantstack.tenants WHERE tenant_id = '`+id+`'`,
 			`DO $$ BEGIN
 				IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '`+role+`') THEN DROP OWNED BY `+role+`; DROP ROLE `+role+`; END IF;
 				IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '`+owner+`') THEN DROP OWNED BY `+owner+`; DROP ROLE `+owner+`; END IF;
@@ -361,7 +326,7 @@ func (p *platform) newTenant(t *testing.T, td *teardown, tier string) fleet.Cred
 	})
 	p.mustExec(t, "",
 		`CREATE ROLE `+role+` LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 20 PASSWORD '`+pgPass+`'`,
-		`INSERT INTO app.tenants (tenant_id, role_name, tier) VALUES ('`+id+`', '`+role+`', '`+tier+`')`,
+		`INSERT INTO tenantstack.tenants (tenant_id, role_name, tier) VALUES ('`+id+`', '`+role+`', '`+tier+`')`,
 	)
 	switch tier {
 	case "shared":
