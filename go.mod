@@ -4,6 +4,7 @@ go 1.26.6
 
 require (
 	github.com/blang/semver v3.5.1+incompatible
+	github.com/golang-migrate/migrate/v4 v4.20.1
 	github.com/gruntwork-io/terratest v1.0.1
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/pulumi/pulumi-go-provider v1.5.0

@@ -9,6 +9,21 @@ tenantctl=$root/bin/tenantctl
 export PATH=$root/bin:$("$root"/tools/build.sh --path):$PATH
 
 steps=()
+# ledger writes, as each tenant with its own credentials, the same
+# unqualified SQL: its tier's search_path finds the tables.
+ledger() {
+	local t url
+	for t in acme globex initech; do
+		url=$("$tenantctl" credentials "$t" -o json | sed -n 's/.*"pooler_url": *"\([^"]*\)".*/\1/p' | head -1)
+		psql -X -q -v ON_ERROR_STOP=1 "$url" >/dev/null <<'SQL'
+INSERT INTO accounts (display_name, currency) SELECT 'operating', 'EUR'
+	WHERE NOT EXISTS (SELECT 1 FROM accounts WHERE display_name = 'operating');
+INSERT INTO transactions (account_id, amount_minor, memo)
+	SELECT id, 1000, 'demo deposit' FROM accounts WHERE display_name = 'operating';
+SQL
+	done
+}
+
 step() {
 	local name=$1
 	shift
@@ -28,16 +43,22 @@ create() {
 }
 
 step "platform services up (PostgreSQL, PgBouncer, Redis, Kubernetes)" "$tenantctl" dev up
-step "platform stack up" "$tenantctl" platform up >/dev/null
+migrations=$root/examples/ledger/migrations
+step "platform stack up (application schema: examples/ledger)" "$tenantctl" platform up --migrations "$migrations" >/dev/null
+step "application schema 0001-0003 on the shared schema" "$tenantctl" migrate up --to 3 --yes >/dev/null
 step "create tenant acme (shared tier: RLS)" create acme shared
 step "create tenant globex (schema tier)" create globex schema
 step "create tenant initech (database tier)" create initech database
+step "roll out 0004 in waves (canary 1, then 2 at a time; contract 0005 held)" "$tenantctl" migrate up --canary 1 --parallel 2 --yes >/dev/null
+step "the same SQL on every tier: an account and a transaction per tenant" ledger
 step "verify acme against globex, initech" "$tenantctl" verify acme --against globex --against initech >/dev/null
 step "verify globex against acme, initech" "$tenantctl" verify globex --against acme --against initech >/dev/null
 step "verify initech against acme, globex" "$tenantctl" verify initech --against acme --against globex >/dev/null
 
 echo
 "$tenantctl" list
+echo
+"$tenantctl" migrate status
 echo
 printf 'STEP\tTIME\n'
 printf '%s\n' "${steps[@]}"

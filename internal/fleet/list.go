@@ -65,6 +65,15 @@ func (s *Service) List(ctx context.Context) ([]Tenant, error) {
 			}
 		}
 	}
+	if len(byName) > 0 {
+		all := make([]*Tenant, 0, len(byName))
+		for _, t := range byName {
+			all = append(all, t)
+		}
+		if err := s.addSchemaVersions(ctx, all...); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]Tenant, 0, len(byName))
 	for _, t := range byName {
 		out = append(out, *t)

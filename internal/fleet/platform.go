@@ -35,6 +35,9 @@ type Platform struct {
 	// EgressCIDRs are the networks tenant workloads may reach the platform's
 	// services on.
 	EgressCIDRs []string `json:"egressCidrs"`
+	// Migrations is the directory of the application's migrations; empty
+	// when the platform has none.
+	Migrations string `json:"migrations"`
 }
 
 // scratchDir makes a work directory for one read-only operation.

@@ -168,6 +168,11 @@ func (s *Service) Create(ctx context.Context, spec Spec, progress io.Writer) (*T
 			return nil, err
 		}
 		if prev != nil {
+			// A create whose schema migration failed is completed by
+			// running it again.
+			if t, err := s.completeSchema(ctx, spec.Name, progress); t != nil || err != nil {
+				return t, err
+			}
 			return nil, fmt.Errorf("%w: tenant %q already exists (tier %s); use \"tenantctl get %s\" to see it or \"tenantctl update %s\" to change it",
 				ErrExists, spec.Name, prev.Spec.Tier, spec.Name, spec.Name)
 		}
@@ -175,7 +180,35 @@ func (s *Service) Create(ctx context.Context, spec Spec, progress io.Writer) (*T
 			return nil, err
 		}
 	}
-	return s.converge(ctx, st, nil, spec, StatusActive, progress)
+	t, err := s.converge(ctx, st, nil, spec, StatusActive, progress)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.bringToFleet(ctx, spec.Name, progress); err != nil {
+		return nil, err
+	}
+	return t, s.addSchemaVersions(ctx, t)
+}
+
+// completeSchema brings an existing tenant whose schema is behind the
+// fleet's version or whose last migration failed; nil, nil when there is
+// nothing to complete.
+func (s *Service) completeSchema(ctx context.Context, name string, progress io.Writer) (*Tenant, error) {
+	plat, err := s.platform(ctx)
+	if err != nil || plat.Migrations == "" {
+		return nil, err
+	}
+	versions, err := s.schemaVersions(ctx, plat)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := versions[name]; !ok || v.State == "current" {
+		return nil, nil
+	}
+	if err := s.bringToFleet(ctx, name, progress); err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, name)
 }
 
 // Get returns one tenant.
@@ -203,7 +236,29 @@ func (s *Service) Get(ctx context.Context, name string) (*Tenant, error) {
 			t.Updated = u.UTC()
 		}
 	}
+	if err := s.addSchemaVersions(ctx, t); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// addSchemaVersions fills in the tenants' schema versions, when the
+// platform has an application schema.
+func (s *Service) addSchemaVersions(ctx context.Context, tenants ...*Tenant) error {
+	plat, err := s.platform(ctx)
+	if err != nil || plat.Migrations == "" {
+		return err
+	}
+	versions, err := s.schemaVersions(ctx, plat)
+	if err != nil {
+		return fmt.Errorf("reading the tenants' schema versions: %w", err)
+	}
+	for _, t := range tenants {
+		if v, ok := versions[t.Name]; ok {
+			t.SchemaVersion, t.SchemaState = v.Version, v.State
+		}
+	}
+	return nil
 }
 
 // current opens an existing, completely created tenant.

@@ -46,6 +46,11 @@ type Tenant struct {
 	Created   time.Time `json:"created" yaml:"created"`
 	Updated   time.Time `json:"updated" yaml:"updated"`
 	Resources int       `json:"resources" yaml:"resources"`
+	// SchemaVersion is the version of the application's schema the
+	// tenant's tables are at, and SchemaState "current", "behind" or
+	// "failed"; empty when the platform has no application schema.
+	SchemaVersion int64  `json:"schemaVersion,omitempty" yaml:"schemaVersion,omitempty"`
+	SchemaState   string `json:"schemaState,omitempty" yaml:"schemaState,omitempty"`
 }
 
 // Credentials are the tenant's own logins (tenantspec.Credentials).

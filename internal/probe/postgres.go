@@ -214,6 +214,12 @@ func (s *pgSuite) probeAs(ctx context.Context, rec *recorder, m pgMode, self ten
 	rec.check(ctx, m.layer, "read the tenant registry", "", func(ctx context.Context) (string, error) {
 		return s.readRegistry(ctx, conns, self)
 	})
+	rec.check(ctx, m.layer, "read the schema version tables", "", func(ctx context.Context) (string, error) {
+		return s.readVersions(ctx, conns, self)
+	})
+	rec.check(ctx, m.layer, "alter the application's tables", "", func(ctx context.Context) (string, error) {
+		return s.alterAppTables(ctx, conns, self)
+	})
 	for _, b := range others {
 		rec.check(ctx, m.layer, "set role to other tenant", b.Tenant, func(ctx context.Context) (string, error) {
 			return s.setRole(ctx, conns, self, b)
@@ -232,6 +238,7 @@ func (s *pgSuite) probeAs(ctx context.Context, rec *recorder, m pgMode, self ten
 				{"move own row to other tenant", s.moveRow},
 				{"read with row_security off", s.rowSecurityOff},
 				{"spoof tenant with settings", s.spoofSettings},
+				{"reach other tenant's rows in application tables", s.appRows},
 			} {
 				rec.check(ctx, m.layer, p.name, b.Tenant, func(ctx context.Context) (string, error) {
 					conn, refused, err := s.attackConn(ctx, conns, self, b)

@@ -809,11 +809,11 @@ func pgAttacks() []pgAttack {
 		}},
 		{tiers: []string{tierShared, tierSchema}, attack: attack[*pgTarget]{
 			name:     "read the tenant registry tenantstack.tenants",
-			weakness: "GRANT USAGE ON SCHEMA app, SELECT ON tenantstack.tenants TO A",
+			weakness: "GRANT USAGE ON SCHEMA tenantstack, SELECT ON tenantstack.tenants TO A",
 			weaken: func(ctx context.Context, p *pgTarget) (undoFunc, error) {
 				return p.change(ctx, p.s.platformDB,
-					[]string{"GRANT USAGE ON SCHEMA app TO " + p.roleA(), "GRANT SELECT ON tenantstack.tenants TO " + p.roleA()},
-					[]string{"REVOKE SELECT ON tenantstack.tenants FROM " + p.roleA(), "REVOKE USAGE ON SCHEMA app FROM " + p.roleA()})
+					[]string{"GRANT USAGE ON SCHEMA tenantstack TO " + p.roleA(), "GRANT SELECT ON tenantstack.tenants TO " + p.roleA()},
+					[]string{"REVOKE SELECT ON tenantstack.tenants FROM " + p.roleA(), "REVOKE USAGE ON SCHEMA tenantstack FROM " + p.roleA()})
 			},
 			run: func(ctx context.Context, p *pgTarget) (outcome, error) {
 				c, err := p.connA(ctx, "")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tenantstack/tenantstack/internal/fleet"
 	"github.com/tenantstack/tenantstack/internal/home"
+	"github.com/tenantstack/tenantstack/internal/migrate"
 	"github.com/tenantstack/tenantstack/internal/output"
 )
 
@@ -101,11 +102,11 @@ func ExitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &usage), errors.Is(err, fleet.ErrInvalid):
+	case errors.As(err, &usage), errors.Is(err, fleet.ErrInvalid), errors.Is(err, migrate.ErrRefused):
 		return ExitUsage
 	case errors.Is(err, ErrNotFound), errors.Is(err, fleet.ErrNotFound), errors.Is(err, fleet.ErrNoPlatform):
 		return ExitNotFound
-	case errors.Is(err, ErrConflict), errors.Is(err, fleet.ErrExists):
+	case errors.Is(err, ErrConflict), errors.Is(err, fleet.ErrExists), errors.Is(err, migrate.ErrBusy):
 		return ExitConflict
 	case errors.Is(err, ErrCancelled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return ExitCancelled

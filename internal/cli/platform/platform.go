@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/tenantstack/tenantstack/internal/cli/cmdutil"
 	"github.com/tenantstack/tenantstack/internal/devplatform"
 	"github.com/tenantstack/tenantstack/internal/fleet"
+	"github.com/tenantstack/tenantstack/internal/migrate/source"
 )
 
 // Service is what the platform verbs need of the fleet service.
@@ -41,6 +43,8 @@ type Options struct {
 	Config         map[string]string
 	ShowSecrets    bool
 	Yes            bool
+	// Migrations is --migrations: the application's migrations directory.
+	Migrations string
 }
 
 // NewCmdPlatform returns the platform command and its verbs. runF, when not
@@ -96,6 +100,7 @@ of "tenantctl dev up".`,
 		switch v.use {
 		case "up", "preview":
 			c.Flags().StringArrayVar(&opts.Set, "set", nil, "set a platform config key, e.g. --set postgresAdminUrl=postgres://... (repeatable)")
+			c.Flags().StringVar(&opts.Migrations, "migrations", "", "directory of the application's SQL migrations (sets config tenantstack:migrations)")
 		case "destroy":
 			c.Flags().BoolVar(&opts.Yes, "yes", false, "do not ask for confirmation")
 		case "outputs":
@@ -115,6 +120,22 @@ func (o *Options) complete() error {
 			return cmdutil.Usagef("invalid --set %q: use KEY=VALUE, e.g. --set kubeconfig=/path/to/kubeconfig", kv)
 		}
 		o.Config[k] = v
+	}
+	if o.Migrations != "" {
+		// Checked here, before the stack changes: the program checks it
+		// again for "pulumi up".
+		abs, err := filepath.Abs(o.Migrations)
+		if err != nil {
+			return cmdutil.Usagef("--migrations %q: %v", o.Migrations, err)
+		}
+		set, err := source.Load(abs)
+		if err != nil {
+			return cmdutil.Usagef("--migrations: %v", err)
+		}
+		if err := source.FindingsError(source.Lint(set)); err != nil {
+			return cmdutil.Usagef("--migrations: %v", err)
+		}
+		o.Config["migrations"] = abs
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tenantstack/tenantstack/internal/cli/cmdutil"
 	"github.com/tenantstack/tenantstack/internal/cli/dev"
+	migrateCmd "github.com/tenantstack/tenantstack/internal/cli/migrate"
 	platformCmd "github.com/tenantstack/tenantstack/internal/cli/platform"
 	applyCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/apply"
 	createCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/create"
@@ -143,6 +144,7 @@ var verbs = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return verifyCmd.NewCmdVerify(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return applyCmd.NewCmdApply(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return platformCmd.NewCmdPlatform(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return migrateCmd.NewCmdMigrate(f, nil) },
 	dev.NewCmdDev,
 }
 

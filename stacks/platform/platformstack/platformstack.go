@@ -6,6 +6,7 @@ package platformstack
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -15,6 +16,7 @@ import (
 	"github.com/tenantstack/tenantstack/components/observability"
 	"github.com/tenantstack/tenantstack/components/postgres"
 	"github.com/tenantstack/tenantstack/components/redis"
+	"github.com/tenantstack/tenantstack/internal/migrate/source"
 )
 
 // Config holds the platform's settings. Every key is described, with its
@@ -29,6 +31,9 @@ type Config struct {
 	CollectorImage    string
 	TracesEndpoint    string
 	EgressCIDRs       []string
+	// Migrations is the directory of the application's migrations, as an
+	// absolute path; empty when the platform has no application schema.
+	Migrations string
 }
 
 // ReadConfig reads the `tenantstack:` configuration of the stack. The
@@ -46,6 +51,24 @@ func ReadConfig(ctx *pulumi.Context) (*Config, error) {
 		CollectorImage:    c.Get("collectorImage"),
 		TracesEndpoint:    c.Get("tracesEndpoint"),
 		EgressCIDRs:       []string{"127.0.0.1/32"},
+	}
+	if dir := c.Get("migrations"); dir != "" {
+		// A relative directory is the project directory's, where the
+		// program runs.
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, fmt.Errorf("tenantstack:migrations %q: %w", dir, err)
+		}
+		// Refused before anything is deployed: unreadable files, gaps,
+		// duplicates, and migrations that would weaken isolation.
+		set, err := source.Load(abs)
+		if err != nil {
+			return nil, fmt.Errorf("tenantstack:migrations: %w", err)
+		}
+		if err := source.FindingsError(source.Lint(set)); err != nil {
+			return nil, fmt.Errorf("tenantstack:migrations: %w", err)
+		}
+		cfg.Migrations = abs
 	}
 	var cidrs []string
 	if err := c.TryObject("egressCidrs", &cidrs); err == nil && len(cidrs) > 0 {
@@ -141,5 +164,6 @@ func Build(ctx *pulumi.Context, cfg *Config) error {
 	ctx.Export("egressCidrs", pulumi.ToStringArray(cfg.EgressCIDRs))
 	ctx.Export("platformNamespace", cl.PlatformNamespace)
 	ctx.Export("tenantPriorityClass", cl.TenantPriorityClass)
+	ctx.Export("migrations", pulumi.String(cfg.Migrations))
 	return nil
 }

@@ -149,11 +149,11 @@ func TestCreateRun(t *testing.T) {
 	}{
 		{
 			name: "table for scripts", format: output.Table, svc: &fakeCreator{tenant: tenanttest.Tenant("acme", "shared")},
-			wantOut: "acme\tshared\tactive\t2026-01-02T03:04:05Z\n", wantStderr: "creating acme\n",
+			wantOut: "acme\tshared\tactive\t-\t2026-01-02T03:04:05Z\n", wantStderr: "creating acme\n",
 		},
 		{
 			name: "table on a terminal", format: output.Table, terminal: true, svc: &fakeCreator{tenant: tenanttest.Tenant("acme", "shared")},
-			wantOut: "NAME  TIER    STATUS  CREATED\nacme  shared  active  2026-01-02T03:04:05Z\n",
+			wantOut: "NAME  TIER    STATUS  SCHEMA  CREATED\nacme  shared  active  -       2026-01-02T03:04:05Z\n",
 		},
 		{name: "json", format: output.JSON, svc: &fakeCreator{tenant: tenanttest.Tenant("acme", "schema")}, wantOut: "golden:tenant.json"},
 		{name: "yaml", format: output.YAML, svc: &fakeCreator{tenant: tenanttest.Tenant("acme", "schema")}, wantOut: "golden:tenant.yaml"},
@@ -170,19 +170,19 @@ func TestCreateRun(t *testing.T) {
 		{
 			name: "verify passes", format: output.Table, verify: true,
 			svc:     &fakeCreator{tenant: tenanttest.Tenant("acme", "shared"), report: passed},
-			wantOut: "acme\tshared\tactive\t2026-01-02T03:04:05Z\n", wantVerify: true,
+			wantOut: "acme\tshared\tactive\t-\t2026-01-02T03:04:05Z\n", wantVerify: true,
 			wantStderr: "creating acme\nVerifying that tenant \"acme\" is isolated from every other tenant...\nIsolation verified: 2 probes passed against 2 other tenants.\n",
 		},
 		{
 			name: "verify finds a leak", format: output.Table, verify: true,
 			svc:     &fakeCreator{tenant: tenanttest.Tenant("acme", "shared"), report: leaked},
-			wantOut: "acme\tshared\tactive\t2026-01-02T03:04:05Z\n", wantVerify: true,
+			wantOut: "acme\tshared\tactive\t-\t2026-01-02T03:04:05Z\n", wantVerify: true,
 			wantErr: `1 of 1 probes of tenant "acme" failed (postgres: read rows -> beta)`, wantExit: cmdutil.ExitIsolation,
 		},
 		{
 			name: "verify cannot run", format: output.Table, verify: true,
 			svc:     &fakeCreator{tenant: tenanttest.Tenant("acme", "shared"), verifyErr: errors.New("redis unreachable")},
-			wantOut: "acme\tshared\tactive\t2026-01-02T03:04:05Z\n", wantVerify: true,
+			wantOut: "acme\tshared\tactive\t-\t2026-01-02T03:04:05Z\n", wantVerify: true,
 			wantErr: `tenant "acme" was created, but its isolation could not be verified: redis unreachable; run "tenantctl verify acme"`, wantExit: cmdutil.ExitError,
 		},
 	}

@@ -57,7 +57,10 @@ func (f *fakeLister) List(context.Context) ([]fleet.Tenant, error) {
 func TestListRun(t *testing.T) {
 	suspended := *tenanttest.Tenant("beta-2", "database")
 	suspended.Status = fleet.StatusSuspended
-	two := []fleet.Tenant{*tenanttest.Tenant("acme", "shared"), suspended}
+	suspended.SchemaVersion, suspended.SchemaState = 3, "behind"
+	acme := *tenanttest.Tenant("acme", "shared")
+	acme.SchemaVersion, acme.SchemaState = 4, "current"
+	two := []fleet.Tenant{acme, suspended}
 	tests := []struct {
 		name       string
 		format     output.Format
@@ -70,13 +73,13 @@ func TestListRun(t *testing.T) {
 	}{
 		{
 			name: "table for scripts", format: output.Table, svc: &fakeLister{tenants: two},
-			wantOut: "acme\tshared\tactive\t2026-01-02T03:04:05Z\nbeta-2\tdatabase\tsuspended\t2026-01-02T03:04:05Z\n",
+			wantOut: "acme\tshared\tactive\t4\t2026-01-02T03:04:05Z\nbeta-2\tdatabase\tsuspended\t3 (behind)\t2026-01-02T03:04:05Z\n",
 		},
 		{
 			name: "table on a terminal", format: output.Table, terminal: true, svc: &fakeLister{tenants: two},
-			wantOut: "NAME    TIER      STATUS     CREATED\n" +
-				"acme    shared    active     2026-01-02T03:04:05Z\n" +
-				"beta-2  database  suspended  2026-01-02T03:04:05Z\n",
+			wantOut: "NAME    TIER      STATUS     SCHEMA      CREATED\n" +
+				"acme    shared    active     4           2026-01-02T03:04:05Z\n" +
+				"beta-2  database  suspended  3 (behind)  2026-01-02T03:04:05Z\n",
 		},
 		{name: "json", format: output.JSON, svc: &fakeLister{tenants: two}, wantOut: "golden:list.json"},
 		{name: "empty json is a list", format: output.JSON, svc: &fakeLister{}, wantOut: "[]\n"},

@@ -11,11 +11,23 @@ import (
 
 // TenantHeader is the header of the one-row-per-tenant table that list,
 // create, update, suspend and resume print.
-var TenantHeader = []string{"NAME", "TIER", "STATUS", "CREATED"}
+var TenantHeader = []string{"NAME", "TIER", "STATUS", "SCHEMA", "CREATED"}
 
 // TenantRow is t's row under TenantHeader.
 func TenantRow(t fleet.Tenant) []string {
-	return []string{t.Name, t.Tier, string(t.Status), FormatTime(t.Created)}
+	return []string{t.Name, t.Tier, string(t.Status), SchemaCell(t), FormatTime(t.Created)}
+}
+
+// SchemaCell is the tenant's schema version, with its state unless it is
+// current; "-" when the platform has no application schema.
+func SchemaCell(t fleet.Tenant) string {
+	switch t.SchemaState {
+	case "":
+		return "-"
+	case "current":
+		return strconv.FormatInt(t.SchemaVersion, 10)
+	}
+	return strconv.FormatInt(t.SchemaVersion, 10) + " (" + t.SchemaState + ")"
 }
 
 // PrintTenant prints one tenant: a row under TenantHeader, or the Tenant

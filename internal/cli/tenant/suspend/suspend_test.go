@@ -86,12 +86,12 @@ func TestSuspendRun(t *testing.T) {
 	}{
 		{
 			name: "suspend", format: output.Table, wantCall: "suspend acme",
-			wantOut:    "acme\tschema\tsuspended\t2026-01-02T03:04:05Z\n",
+			wantOut:    "acme\tschema\tsuspended\t-\t2026-01-02T03:04:05Z\n",
 			wantStderr: "suspend acme\nTenant \"acme\" is suspended; \"tenantctl resume acme\" brings it back.\n",
 		},
 		{
 			name: "resume", resume: true, format: output.Table, wantCall: "resume acme",
-			wantOut:    "acme\tschema\tactive\t2026-01-02T03:04:05Z\n",
+			wantOut:    "acme\tschema\tactive\t-\t2026-01-02T03:04:05Z\n",
 			wantStderr: "resume acme\nTenant \"acme\" is active again.\n",
 		},
 		{

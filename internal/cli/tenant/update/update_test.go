@@ -195,7 +195,7 @@ func TestUpdateRun(t *testing.T) {
 			if tt.current != nil && !reflect.DeepEqual(*tt.current, before) {
 				t.Errorf("the current tenant was modified: %+v", *tt.current)
 			}
-			if want := "acme\tshared\tactive\t2026-01-02T03:04:05Z\n"; s.OutBuf.String() != want {
+			if want := "acme\tshared\tactive\t-\t2026-01-02T03:04:05Z\n"; s.OutBuf.String() != want {
 				t.Errorf("stdout = %q, want %q", s.OutBuf.String(), want)
 			}
 			if s.ErrBuf.String() != "updating\n" {
