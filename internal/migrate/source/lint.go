@@ -268,7 +268,7 @@ func (s stmt) clauses() stmt {
 // codeBearing reports whether the statement carries code in its strings: a
 // DO block, a function or procedure body, or a string run by EXECUTE.
 func (s stmt) codeBearing() bool {
-	return s.word(0) == "do" || s.routine() && s.word(0) == "create" || s.seq(0, "execute") >= 0
+	return s.word(0) == "do" || (s.word(0) == "create" && s.routine()) || s.seq(0, "execute") >= 0
 }
 
 // settings returns the run-time parameters the statement sets, lower-cased:
