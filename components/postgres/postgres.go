@@ -186,7 +186,14 @@ func installContract(ctx *pulumi.Context, name, database string, prov *tenantsta
 	opts := []pulumi.ResourceOption{parent, pulumi.Provider(prov)}
 	var roles []pulumi.Resource
 	for _, r := range []string{"app_owner", "app_tenant"} {
-		role, err := pg.NewRole(ctx, name+"-"+r, &pg.RoleArgs{Name: pulumi.String(r)}, opts...)
+		args := &pg.RoleArgs{Name: pulumi.String(r)}
+		if r == "app_owner" {
+			// The application's migrations of the shared schema run as
+			// app_owner and must see every tenant's rows (contract step 8).
+			// Nobody logs in as it.
+			args.BypassRLS, args.AllowPrivileged = pulumi.Bool(true), pulumi.Bool(true)
+		}
+		role, err := pg.NewRole(ctx, name+"-"+r, args, opts...)
 		if err != nil {
 			return err
 		}

@@ -189,10 +189,16 @@ func TestNewPostgresExternal(t *testing.T) {
 		if got := pulumitest.Str(t, r.Inputs, "name"); got != role {
 			t.Errorf("%s: name = %q, want %q", res, got, role)
 		}
-		for _, k := range []string{"login", "password", "superuser", "allowPrivileged"} {
+		for _, k := range []string{"login", "password", "superuser"} {
 			if v, ok := r.Inputs[resource.PropertyKey(k)]; ok && !v.IsNull() && !(v.IsBool() && !v.BoolValue()) {
 				t.Errorf("%s: %s = %v, want unset: group roles never log in", res, k, v)
 			}
+		}
+		// The migrations of the shared schema run as app_owner and see every
+		// tenant's rows; the tenants' group never bypasses RLS.
+		bypass := r.Inputs["bypassRls"]
+		if want := role == "app_owner"; bypass.IsBool() != want || (want && !bypass.BoolValue()) {
+			t.Errorf("%s: bypassRls = %v, want %v", res, bypass, want)
 		}
 	}
 

@@ -433,6 +433,8 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*Report, error) {
 // Canary pending ones (tenants' own targets before the shared schema,
 // which every shared-tier tenant uses at once).
 func splitCanary(pending []Target, o UpOptions) (canary, rest []Target, err error) {
+	pending = slices.Clone(pending)
+	sort.SliceStable(pending, func(i, j int) bool { return !pending[i].shared() && pending[j].shared() })
 	if len(o.CanaryNames) > 0 {
 		for _, n := range o.CanaryNames {
 			if !slices.ContainsFunc(pending, func(t Target) bool { return t.Name == n }) {
@@ -455,10 +457,8 @@ func splitCanary(pending []Target, o UpOptions) (canary, rest []Target, err erro
 	if n < 0 {
 		n = 0
 	}
-	ordered := slices.Clone(pending)
-	sort.SliceStable(ordered, func(i, j int) bool { return !ordered[i].shared() && ordered[j].shared() })
-	n = min(n, len(ordered))
-	return ordered[:n], ordered[n:], nil
+	n = min(n, len(pending))
+	return pending[:n], pending[n:], nil
 }
 
 // wave migrates targets, parallel at once, starting none once stop says so.
@@ -472,7 +472,8 @@ func (e *Engine) wave(ctx context.Context, targets []Target, goal int64, paralle
 	for _, t := range targets {
 		sem <- struct{}{}
 		mu.Lock()
-		halt := stop() || ctx.Err() != nil
+		failed := slices.ContainsFunc(out, func(r TargetResult) bool { return r.Failure != nil })
+		halt := stop() || (failed && !o.ContinueOnError) || ctx.Err() != nil
 		mu.Unlock()
 		if halt {
 			<-sem

@@ -143,7 +143,7 @@ func TestSplitCanary(t *testing.T) {
 		t.Fatalf("no canary: %v %v", names(c), names(r))
 	}
 	c, r, _ = splitCanary(pending, UpOptions{CanaryNames: []string{"initech", "app"}})
-	if !slices.Equal(names(c), []string{"app", "initech"}) || !slices.Equal(names(r), []string{"acme", "globex"}) {
+	if !slices.Equal(names(c), []string{"initech", "app"}) || !slices.Equal(names(r), []string{"acme", "globex"}) {
 		t.Fatalf("named canary %v rest %v", names(c), names(r))
 	}
 	if _, _, err := splitCanary(pending, UpOptions{CanaryNames: []string{"nobody"}}); !errors.Is(err, ErrRefused) {

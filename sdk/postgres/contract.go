@@ -24,6 +24,8 @@ const ContractMigrationName = "tenantstack-contract"
 //     policy for all commands with USING and WITH CHECK
 //     col = app.current_tenant(), and that as the column's default;
 //     idempotent; executable by the admin only;
+//   - app_owner has BYPASSRLS (step 8): the application's migrations of
+//     the shared schema run as it and must see every tenant's rows;
 //   - default privileges: SELECT, INSERT, UPDATE, DELETE on tables and
 //     USAGE, SELECT on sequences that app_owner or the admin create in app
 //     go to app_tenant.
@@ -41,6 +43,7 @@ func ContractSteps() []MigrationStep {
 		{Version: 5, SQL: contractDefaultPrivileges},
 		{Version: 6, SQL: contractControlPlane},
 		{Version: 7, SQL: contractCheapIdentity},
+		{Version: 8, SQL: contractOwnerSeesAllRows},
 	}
 }
 
@@ -168,4 +171,13 @@ $$;
 ALTER FUNCTION app.current_tenant() OWNER TO app_owner;
 REVOKE ALL ON FUNCTION app.current_tenant() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.current_tenant() TO app_tenant;
+`
+
+// contractOwnerSeesAllRows lets app_owner, which the application's
+// migrations of the shared schema run as, see every tenant's rows: forced
+// row-level security applies to the table owner too, and a backfill
+// (UPDATE accounts SET display_name = name) would otherwise change no row.
+// app_owner cannot log in; only the admin becomes it, with SET ROLE.
+const contractOwnerSeesAllRows = `
+ALTER ROLE app_owner WITH BYPASSRLS;
 `

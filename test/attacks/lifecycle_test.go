@@ -467,7 +467,9 @@ func leftoverAttacks(tier string) []attack[*lifeTarget] {
 					return fmt.Sprintf("INSERT INTO tenantstack.tenants (tenant_id, role_name, tier) VALUES (%s, %s, %s)",
 						literal(id(lt)), literal(tenant.RoleName(id(lt))), literal(lt.p.tier))
 				},
-				func(lt *lifeTarget) string { return "DELETE FROM tenantstack.tenants WHERE tenant_id = " + literal(id(lt)) }),
+				func(lt *lifeTarget) string {
+					return "DELETE FROM tenantstack.tenants WHERE tenant_id = " + literal(id(lt))
+				}),
 			run: func(ctx context.Context, lt *lifeTarget) (outcome, error) {
 				names, err := pgQuery(ctx, lt, lt.pg.platformDB, "SELECT tenant_id FROM tenantstack.tenants WHERE tenant_id = $1", id(lt))
 				return found("registry row", names, err)

@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -387,7 +388,7 @@ func TestFleetMigrations(t *testing.T) {
 	t.Run("two rollouts at once: the second is refused", func(t *testing.T) {
 		f.write("0007_slow.up.sql", "SELECT pg_sleep(1);\n")
 		first := exec.Command(bin(t), "migrate", "up", "--canary", "0", "--parallel", "1", "--yes")
-		var firstErr bytes.Buffer
+		var firstErr syncBuffer
 		first.Stderr = &firstErr
 		if err := first.Start(); err != nil {
 			t.Fatal(err)
@@ -403,7 +404,7 @@ func TestFleetMigrations(t *testing.T) {
 	t.Run("a rollout killed half way is completed by a re-run", func(t *testing.T) {
 		f.write("0008_slow.up.sql", "CREATE TABLE audit_note (tenant_id text NOT NULL, note text);\nSELECT pg_sleep(1.5);\n")
 		run := exec.Command(bin(t), "migrate", "up", "--canary", "0", "--parallel", "1", "--yes")
-		var stderr bytes.Buffer
+		var stderr syncBuffer
 		run.Stderr = &stderr
 		if err := run.Start(); err != nil {
 			t.Fatal(err)
@@ -446,7 +447,7 @@ func TestFleetMigrations(t *testing.T) {
 	t.Run("a tenant created during a rollout ends at the fleet's version", func(t *testing.T) {
 		f.write("0009_slow.up.sql", "ALTER TABLE audit_note ADD COLUMN at timestamptz;\nSELECT pg_sleep(1);\n")
 		run := exec.Command(bin(t), "migrate", "up", "--canary", "0", "--parallel", "1", "--yes")
-		var stderr bytes.Buffer
+		var stderr syncBuffer
 		run.Stderr = &stderr
 		if err := run.Start(); err != nil {
 			t.Fatal(err)
@@ -490,6 +491,24 @@ func TestFleetMigrations(t *testing.T) {
 			t.Fatalf("verify did not attack the application's tables:\n%s", out)
 		}
 	})
+}
+
+// syncBuffer is a buffer a child process writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func waitFor(t *testing.T, cond func() bool) {

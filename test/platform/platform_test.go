@@ -514,7 +514,7 @@ func (s *stack) checkPostgres() {
 		for what, query := range map[string]string{
 			"app.current_tenant()":          `SELECT to_regprocedure('app.current_tenant()') IS NOT NULL`,
 			"app.enable_tenant_isolation":   `SELECT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'app' AND p.proname = 'enable_tenant_isolation')`,
-			"tenantstack.tenants":                   `SELECT to_regclass('tenantstack.tenants') IS NOT NULL`,
+			"tenantstack.tenants":           `SELECT to_regclass('tenantstack.tenants') IS NOT NULL`,
 			"app.isolation_probe":           `SELECT to_regclass('app.isolation_probe') IS NOT NULL`,
 			"schema app owned by app_owner": `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'app' AND nspowner = 'app_owner'::regrole)`,
 			// The platform migration ran enable_tenant_isolation on the probe table.

@@ -86,6 +86,9 @@ func details(t *fleet.Tenant) [][]string {
 		{"updated", shared.FormatTime(t.Updated)},
 		{"resources", strconv.Itoa(t.Resources)},
 	}
+	if t.SchemaState != "" {
+		rows = append(rows, []string{"schema", shared.SchemaCell(*t)})
+	}
 	addInt := func(k string, v int) {
 		if v != 0 {
 			rows = append(rows, []string{k, strconv.Itoa(v)})
