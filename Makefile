@@ -17,6 +17,7 @@ TENANTCTL := $(BIN)/tenantctl
 # stacks and the machine has two cores.
 INTEGRATION_PKGS ?= $(filter-out test/bench/,$(sort $(dir $(wildcard test/*/*_test.go))))
 BENCH_TENANTS ?= 50
+BENCH_FLEET ?= 200
 
 .PHONY: help
 help: ## list the targets
@@ -72,7 +73,7 @@ test-nightly: tools ## every suite, including the isolation attacks, against fre
 	done; if [ -n "$$failed" ]; then echo "FAILED integration suites:$$failed"; exit 1; fi
 
 .PHONY: bench
-bench: bench-onboarding ## every benchmark; prints figures
+bench: bench-onboarding bench-rls bench-migrate ## every benchmark; prints figures
 
 .PHONY: bench-onboarding
 bench-onboarding: tools ## onboard N tenants in sequence, then 4 in parallel; prints p50/p95, ratio, peak RSS
@@ -87,3 +88,11 @@ lint: ## gofmt and go vet
 .PHONY: clean
 clean: ## remove ./bin (the toolchain cache stays; see make tools-path)
 	rm -rf $(BIN)
+
+.PHONY: bench-rls
+bench-rls: tools ## pgbench: RLS against an application WHERE on a 1,000,000-row shared table (point lookup, insert, aggregate)
+	scripts/with-platform.sh $(GO) test -tags integration -run '^$$' -bench RLS -benchtime 1x -timeout 30m ./test/bench/
+
+.PHONY: bench-migrate
+bench-migrate: tools ## create p50 with 20 migrations; one migration over BENCH_FLEET (200) mixed-tier tenants with --parallel 4
+	BENCH_FLEET=$(BENCH_FLEET) scripts/with-platform.sh $(GO) test -tags integration -run '^$$' -bench Migrate -benchtime 1x -timeout 80m ./test/bench/

@@ -485,12 +485,54 @@ func TestFleetMigrations(t *testing.T) {
 		f.expectAll(10)
 	})
 
+	shb := "shb-" + suffix
 	t.Run("verify attacks the application's tables", func(t *testing.T) {
-		out := must(t, "verify", sha, "--against", "shb-"+suffix, "--against", sch, "--against", db)
-		if !strings.Contains(out, "reach other tenant's rows in application tables") || !strings.Contains(out, "alter the application's tables") {
-			t.Fatalf("verify did not attack the application's tables:\n%s", out)
+		out := must(t, "verify", sha, "--against", shb, "--against", sch, "--against", db)
+		for _, probe := range []string{"reach other tenant's rows in application tables", "alter the application's tables", "read the schema version tables"} {
+			if !strings.Contains(out, probe) {
+				t.Fatalf("verify did not run %q:\n%s", probe, out)
+			}
 		}
 	})
+
+	// Each weakening must make verify fail (exit 6) with the probe that
+	// sees it, and verify pass again once it is undone.
+	roleA := tenantspec.RoleName(sha)
+	for _, w := range []struct {
+		name, do, undo, probe, detail string
+	}{
+		{"a tenant table added by hand without row-level security",
+			`CREATE TABLE app.by_hand (tenant_id text NOT NULL, secret text); GRANT SELECT ON app.by_hand TO app_tenant;
+			 INSERT INTO app.by_hand VALUES ('` + shb + `', 'b''s secret')`,
+			`DROP TABLE app.by_hand`,
+			"row-level security on shared tables", "app.by_hand: row-level security is disabled"},
+		{"the schema version table readable by a tenant",
+			`GRANT USAGE ON SCHEMA tenantstack TO ` + roleA + `; GRANT SELECT ON tenantstack.schema_versions TO ` + roleA,
+			`REVOKE SELECT ON tenantstack.schema_versions FROM ` + roleA + `; REVOKE USAGE ON SCHEMA tenantstack FROM ` + roleA,
+			"read the schema version tables", "read tenantstack.schema_versions"},
+		{"a tenant made owner of the shared tables",
+			`GRANT app_owner TO ` + roleA,
+			`REVOKE app_owner FROM ` + roleA,
+			"alter the application's tables", "can change the application's tables"},
+	} {
+		t.Run("verify fails: "+w.name, func(t *testing.T) {
+			f.exec("", w.do)
+			undone := false
+			undo := func() {
+				if !undone {
+					f.exec("", w.undo)
+					undone = true
+				}
+			}
+			t.Cleanup(undo)
+			out, errOut, code := tenantctl(t, "verify", sha, "--against", shb)
+			if code != 6 || !strings.Contains(out, w.probe) || !strings.Contains(out, w.detail) {
+				t.Fatalf("verify after %q: exit %d (want 6); its output must name %q with %q\nstdout: %s\nstderr: %s", w.name, code, w.probe, w.detail, out, errOut)
+			}
+			undo()
+			must(t, "verify", sha, "--against", shb)
+		})
+	}
 }
 
 // syncBuffer is a buffer a child process writes while the test reads it.
