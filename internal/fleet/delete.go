@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -14,8 +15,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tenantstack/tenantstack/components/tenant"
+	"github.com/tenantstack/tenantstack/internal/migrate"
 	"github.com/tenantstack/tenantstack/internal/toolchain"
 )
 
@@ -77,6 +80,9 @@ func (s *Service) Delete(ctx context.Context, name, exportDir string, progress i
 		return nil, err
 	}
 	rep.Removed = append(rep.Removed, "stack "+s.stackName(name))
+	if err := migrate.Forget(ctx, plat.PostgresAdminURL, plat.Database, name); err != nil {
+		return nil, fmt.Errorf("removing the schema version records of tenant %q; run the delete again: %w", name, err)
+	}
 	// Keys are data the tenant wrote; they go with the tenant, after its ACL
 	// user is gone so that nothing writes new ones.
 	keys, err := deleteRedisKeys(ctx, plat, tenant.KeyPrefix(name))
@@ -114,14 +120,45 @@ func deleteSharedRows(ctx context.Context, p *Platform, id string) (int64, error
 	if err != nil {
 		return 0, err
 	}
+	// One transaction, table by table; a table whose rows other rows of the
+	// tenant still reference (a foreign key) waits for the next pass.
 	var n int64
-	for _, t := range tables {
-		// t is quoted by quote_ident above; the value is a bind parameter.
-		tag, err := conn.Exec(ctx, "DELETE FROM "+t+" WHERE tenant_id = $1", id)
-		if err != nil {
-			return n, fmt.Errorf("removing the rows of %q from %s: %w", id, t, err)
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		for len(tables) > 0 {
+			var later []string
+			var lastErr error
+			for _, t := range tables {
+				sp, err := tx.Begin(ctx)
+				if err != nil {
+					return err
+				}
+				// t is quoted by quote_ident above; the value is a bind parameter.
+				tag, err := sp.Exec(ctx, "DELETE FROM "+t+" WHERE tenant_id = $1", id)
+				var pgErr *pgconn.PgError
+				if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+					if rerr := sp.Rollback(ctx); rerr != nil {
+						return rerr
+					}
+					later, lastErr = append(later, t), err
+					continue
+				}
+				if err != nil {
+					return fmt.Errorf("removing the rows of %q from %s: %w", id, t, err)
+				}
+				if err := sp.Commit(ctx); err != nil {
+					return err
+				}
+				n += tag.RowsAffected()
+			}
+			if len(later) == len(tables) {
+				return fmt.Errorf("removing the rows of %q: rows in other tables still reference them: %w", id, lastErr)
+			}
+			tables = later
 		}
-		n += tag.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return n, nil
 }
@@ -187,6 +224,11 @@ func leftovers(ctx context.Context, p *Platform, id, tier string) ([]string, err
 		if len(found) > 0 {
 			left = append(left, c.what)
 		}
+	}
+	if n, err := migrate.Records(ctx, conn, id); err != nil {
+		return nil, err
+	} else if n > 0 {
+		left = append(left, fmt.Sprintf("%d schema version records", n))
 	}
 	tables, err := queryStrings(ctx, conn, sharedTables)
 	if err != nil {

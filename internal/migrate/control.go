@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -139,11 +138,41 @@ func fleetVersion(ctx context.Context, q interface {
 	return v, err
 }
 
-// redact drops the password from a URL for messages.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
+// Forget removes an offboarded tenant's records from the platform
+// database's control plane: its versions (a tenant created again with the
+// same name starts from nothing), its mirror and its last failure. A
+// database-tier tenant's own records went with its database.
+func Forget(ctx context.Context, adminURL, platformDB, tenant string) error {
+	e := &Engine{AdminURL: adminURL, PlatformDB: platformDB}
+	conn, err := e.connect(ctx, platformDB)
 	if err != nil {
-		return "(unparseable URL)"
+		return err
 	}
-	return u.Redacted()
+	defer conn.Close(context.WithoutCancel(ctx))
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('tenantstack.target_versions') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return err
+	}
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		for _, table := range []string{"schema_versions", "target_versions", "migration_failures"} {
+			if _, err := tx.Exec(ctx, `DELETE FROM tenantstack.`+table+` WHERE target = $1`, tenant); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Records counts what the platform database's control plane still holds
+// of target; 0 when it has no control plane yet.
+func Records(ctx context.Context, conn *pgx.Conn, target string) (int, error) {
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('tenantstack.target_versions') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return 0, err
+	}
+	var n int
+	err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM tenantstack.schema_versions WHERE target = $1)
+		+ (SELECT count(*) FROM tenantstack.target_versions WHERE target = $1)
+		+ (SELECT count(*) FROM tenantstack.migration_failures WHERE target = $1)`, target).Scan(&n)
+	return n, err
 }

@@ -485,6 +485,27 @@ func TestFleetMigrations(t *testing.T) {
 		f.expectAll(10)
 	})
 
+	t.Run("a tenant deleted and created again gets its tables anew", func(t *testing.T) {
+		c := login(t, credentials(t, sch))
+		if _, err := c.Exec(context.Background(), `INSERT INTO transactions (account_id, amount_minor) SELECT id, 5 FROM accounts`); err != nil {
+			t.Fatal(err)
+		}
+		c.Close(context.Background())
+		// Rows in app referencing each other go too (transactions before accounts).
+		out := must(t, "delete", sha, "--yes", "-o", "json")
+		if !strings.Contains(out, "rows in shared tables") {
+			t.Fatalf("delete of %s removed no shared rows: %s", sha, out)
+		}
+		must(t, "create", sha, "--tier", "shared")
+		must(t, "delete", sch, "--yes")
+		must(t, "create", sch, "--tier", "schema")
+		f.expectAll(10)
+		var n int
+		if err := login(t, credentials(t, sch)).QueryRow(context.Background(), `SELECT count(*) FROM accounts`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("the new %s has its tables (%v) and none of the old rows (%d)", sch, err, n)
+		}
+	})
+
 	shb := "shb-" + suffix
 	t.Run("verify attacks the application's tables", func(t *testing.T) {
 		out := must(t, "verify", sha, "--against", shb, "--against", sch, "--against", db)
