@@ -286,7 +286,7 @@ func TestSharedTier(t *testing.T) {
 	t.Run("contract migration drift", func(t *testing.T) {
 		h.exec(db, `DELETE FROM public.tenantstack_migrations WHERE set_name = '`+postgres.ContractMigrationName+`' AND version = 5`)
 		read := h.read(migrationToken, migID, migState, migChecked)
-		if got := read.Properties.Get("appliedVersions").AsArray().Len(); got != 4 {
+		if got := read.Properties.Get("appliedVersions").AsArray().Len(); got != len(postgres.ContractSteps())-1 {
 			t.Fatalf("Read after a record deleted by hand: %d applied", got)
 		}
 		expectUpdateOnly(t, h.diff(migrationToken, migID, read.Properties, migChecked), "appliedVersions")
