@@ -40,6 +40,9 @@ type UpdateOptions struct {
 	Replicas        int
 	Host            string
 	ConnectionLimit int
+	// Reconcile asks for no change of spec: the tenant's stack is run
+	// again, so that it gets what a newer tenantstack adds.
+	Reconcile bool
 }
 
 // NewCmdUpdate returns the update command. runF, when not nil, receives the
@@ -61,17 +64,20 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 		Short: "Change a tenant's quota, flags, workload or connection limit",
 		Long: `Change a tenant. Only what you pass changes: --quota cpu=4 keeps the other
 quota keys, --flag beta=true keeps the other flags, and --flag beta- removes
-one. The tier cannot be changed in place.`,
+one. The tier cannot be changed in place. --reconcile changes nothing of the
+tenant's spec and runs its stack again: after upgrading tenantstack, it gives
+an existing tenant what the new version adds (grants, role settings).`,
 		Example: `  tenantctl update acme --quota cpu=4,memory=8Gi
   tenantctl update acme --flag beta=true --flag legacy-
-  tenantctl update acme --image nginx:1.28 --replicas 3`,
+  tenantctl update acme --image nginx:1.28 --replicas 3
+  tenantctl update acme --reconcile`,
 		Args:              shared.ExactlyOneName,
 		ValidArgsFunction: shared.CompleteName(shared.FleetLister(f)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			fl := cmd.Flags()
 			if !slices.ContainsFunc(changeFlags, fl.Changed) {
-				return cmdutil.Usagef("nothing to update; pass at least one of --quota, --flag, --image, --replicas, --host, --connection-limit")
+				return cmdutil.Usagef("nothing to update; pass at least one of --quota, --flag, --image, --replicas, --host, --connection-limit, or --reconcile to run the tenant's stack again as it is")
 			}
 			if fl.Changed("tier") {
 				if err := shared.ValidateTier(opts.Tier); err != nil {
@@ -116,12 +122,13 @@ one. The tier cannot be changed in place.`,
 	fl.IntVar(&opts.Replicas, "replicas", 0, "new number of workload replicas")
 	fl.StringVar(&opts.Host, "host", "", "new host name the workload is served on")
 	fl.IntVar(&opts.ConnectionLimit, "connection-limit", 0, "new limit on the tenant's PostgreSQL connections")
+	fl.BoolVar(&opts.Reconcile, "reconcile", false, "change nothing of the spec; run the tenant's stack again (after upgrading tenantstack)")
 	_ = cmd.RegisterFlagCompletionFunc("tier", cobra.FixedCompletions(shared.Tiers(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
 // changeFlags are the flags that ask for a change; the global ones do not.
-var changeFlags = []string{"tier", "quota", "flag", "image", "replicas", "host", "connection-limit"}
+var changeFlags = []string{"tier", "quota", "flag", "image", "replicas", "host", "connection-limit", "reconcile"}
 
 func updateRun(ctx context.Context, opts *UpdateOptions) error {
 	svc, err := opts.Service()
