@@ -31,6 +31,7 @@ import (
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tenantstack/tenantstack/internal/audit"
 	"github.com/tenantstack/tenantstack/internal/fleet"
 	"github.com/tenantstack/tenantstack/internal/migrate"
 	"github.com/tenantstack/tenantstack/internal/tenantspec"
@@ -208,6 +209,13 @@ func TestFleetMigrations(t *testing.T) {
 	must(t, "platform", "up", "--migrations", f.dir)
 	must(t, "migrate", "up", "--yes")
 	f.expectAll(3)
+	var log []audit.Record
+	if err := json.Unmarshal([]byte(must(t, "audit", "--since", "1h", "-o", "json")), &log); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(log); n == 0 || log[n-1].Command != "migrate up" || log[n-1].ExitCode != 0 {
+		t.Fatalf("the rollout left no audit record: %+v", log)
+	}
 
 	suffix := strings.ToLower(random.UniqueId())
 	tenants := map[string]string{"sha-" + suffix: "shared", "shb-" + suffix: "shared", "sch-" + suffix: "schema", "db-" + suffix: "database"}

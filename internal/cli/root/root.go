@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"os/user"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tenantstack/tenantstack/internal/audit"
+	auditCmd "github.com/tenantstack/tenantstack/internal/cli/audit"
 	"github.com/tenantstack/tenantstack/internal/cli/cmdutil"
 	"github.com/tenantstack/tenantstack/internal/cli/dev"
 	migrateCmd "github.com/tenantstack/tenantstack/internal/cli/migrate"
@@ -38,13 +42,44 @@ func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	ios := cmdutil.System()
-	cmd := NewCmdRoot(cmdutil.NewFactory(ios))
+	f := cmdutil.NewFactory(ios)
+	cmd := NewCmdRoot(f)
 	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
+	start := time.Now()
+	ran, err := cmd.ExecuteContextC(ctx)
 	if err != nil {
 		fmt.Fprintf(ios.ErrOut, "error: %v\n", err)
 	}
-	return cmdutil.ExitCode(err)
+	code := cmdutil.ExitCode(err)
+	if ran != nil && audit.Mutating(ran.CommandPath()) {
+		recordAudit(ctx, f, ran, args, err, code, time.Since(start))
+	}
+	return code
+}
+
+// recordAudit appends the command that ran to the platform's audit log. A
+// log that cannot be written is a warning: the command has already run.
+func recordAudit(ctx context.Context, f *cmdutil.Factory, ran *cobra.Command, args []string, runErr error, code int, took time.Duration) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	r := audit.Record{Command: strings.TrimPrefix(ran.CommandPath(), "tenantctl "), Args: args, Result: "ok", ExitCode: code, Seconds: took.Seconds()}
+	if runErr != nil {
+		r.Result = audit.Scrub(runErr.Error())
+	}
+	if pos := ran.Flags().Args(); len(pos) > 0 && ran.Name() != "apply" {
+		r.Tenant = pos[0]
+	}
+	if u, err := user.Current(); err == nil {
+		r.User = u.Username
+	}
+	r.Host, _ = os.Hostname()
+	svc, err := f.Fleet()
+	if err == nil {
+		err = svc.Audit(ctx, r)
+	}
+	if err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "warning: the audit log did not record this command: %v\n", err)
+	}
 }
 
 // NewCmdRoot returns the tenantctl command with every verb attached.
@@ -145,6 +180,7 @@ var verbs = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return applyCmd.NewCmdApply(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return platformCmd.NewCmdPlatform(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return migrateCmd.NewCmdMigrate(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return auditCmd.NewCmdAudit(f, nil) },
 	dev.NewCmdDev,
 }
 
