@@ -38,6 +38,11 @@ build: ## build tenantctl, our provider, language host and policy pack into ./bi
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/... ./policies/guardrails/cmd/...
 
+.PHONY: docs
+docs: ## regenerate the tenantctl reference in docs/cli (Markdown) and docs/man (man pages)
+	rm -rf docs/cli docs/man
+	$(GO) run ./cmd/gen-docs -markdown docs/cli -man docs/man
+
 .PHONY: dev-up
 dev-up: build ## start the local platform (PostgreSQL, PgBouncer, Redis, Kubernetes) on 127.0.0.1
 	$(TENANTCTL) dev up
