@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -38,39 +37,16 @@ import (
 	"github.com/tenantstack/tenantstack/internal/testenv"
 )
 
-func bin(t *testing.T) string {
-	t.Helper()
-	b, err := filepath.Abs("../../bin/tenantctl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+func bin(t *testing.T) string { return testenv.TenantctlPath(t) }
 
-// tenantctl runs the built binary and returns stdout, stderr and exit code.
 func tenantctl(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	cmd := exec.Command(bin(t), args...)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		code = exit.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running tenantctl %v: %v", args, err)
-	}
-	return out.String(), errOut.String(), code
+	return testenv.Tenantctl(t, args...)
 }
 
 func must(t *testing.T, args ...string) string {
 	t.Helper()
-	out, errOut, code := tenantctl(t, args...)
-	if code != 0 {
-		t.Fatalf("tenantctl %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errOut)
-	}
-	return out
+	return testenv.MustTenantctl(t, args...)
 }
 
 // refused runs a command that must fail with code, changing nothing, and

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -34,31 +33,12 @@ var platformOnce sync.Once
 // tenantctl runs the built binary and returns stdout, stderr and exit code.
 func tenantctl(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	bin, err := filepath.Abs("../../bin/tenantctl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out, errOut bytes.Buffer
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err = cmd.Run()
-	code := 0
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		code = exit.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running tenantctl %v: %v", args, err)
-	}
-	return out.String(), errOut.String(), code
+	return testenv.Tenantctl(t, args...)
 }
 
 func mustTenantctl(t *testing.T, args ...string) string {
 	t.Helper()
-	out, errOut, code := tenantctl(t, args...)
-	if code != 0 {
-		t.Fatalf("tenantctl %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out, errOut)
-	}
-	return out
+	return testenv.MustTenantctl(t, args...)
 }
 
 // platformUp brings the platform stack up once for the whole package.
