@@ -174,10 +174,10 @@ var urlPassword = regexp.MustCompile(`(://[^:/@\s]*):[^@\s]*@`)
 func Scrub(s string) string { return urlPassword.ReplaceAllString(s, "${1}:xxxxx@") }
 
 func secretName(name string) bool {
-	n := strings.ToLower(strings.TrimLeft(strings.TrimPrefix(name, "tenantstack:"), "-"))
-	n = strings.TrimPrefix(n, "tenantstack:")
+	n := strings.ToLower(strings.TrimPrefix(strings.TrimLeft(name, "-"), "tenantstack:"))
+	n = strings.ReplaceAll(n, "-", "")
 	for _, s := range secretKeys {
-		if strings.Contains(strings.ReplaceAll(n, "-", ""), s) {
+		if strings.Contains(n, s) {
 			return true
 		}
 	}

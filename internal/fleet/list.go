@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"github.com/tenantstack/tenantstack/internal/migrate"
 )
 
 // List returns every tenant of the platform, sorted by name. It reads the
@@ -50,9 +52,21 @@ func (s *Service) List(ctx context.Context) ([]Tenant, error) {
 		if err != nil {
 			return nil, err
 		}
-		regs, err := registry(ctx, plat)
+		// One connection for the registry and the schema versions.
+		conn, err := platformConn(ctx, plat)
+		if err != nil {
+			return nil, fmt.Errorf("connecting to the platform database: %w", err)
+		}
+		defer conn.Close(context.WithoutCancel(ctx))
+		regs, err := registry(ctx, conn)
 		if err != nil {
 			return nil, err
+		}
+		versions := map[string]migrate.TenantVersion{}
+		if plat.Migrations != "" {
+			if versions, err = migrate.Versions(ctx, conn); err != nil {
+				return nil, fmt.Errorf("reading the tenants' schema versions: %w", err)
+			}
 		}
 		for _, r := range regs {
 			t, ok := byName[r.TenantID]
@@ -63,15 +77,9 @@ func (s *Service) List(ctx context.Context) ([]Tenant, error) {
 			if !r.CanLogin {
 				t.Status = StatusSuspended
 			}
-		}
-	}
-	if len(byName) > 0 {
-		all := make([]*Tenant, 0, len(byName))
-		for _, t := range byName {
-			all = append(all, t)
-		}
-		if err := s.addSchemaVersions(ctx, all...); err != nil {
-			return nil, err
+			if v, ok := versions[r.TenantID]; ok {
+				t.SchemaVersion, t.SchemaState = v.Version, v.State
+			}
 		}
 	}
 	out := make([]Tenant, 0, len(byName))
@@ -91,12 +99,7 @@ type registration struct {
 	CanLogin bool
 }
 
-func registry(ctx context.Context, p *Platform) ([]registration, error) {
-	conn, err := platformConn(ctx, p)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the platform database: %w", err)
-	}
-	defer conn.Close(ctx)
+func registry(ctx context.Context, conn *pgx.Conn) ([]registration, error) {
 	rows, err := conn.Query(ctx, `SELECT t.tenant_id, t.role_name::text, t.tier, t.created_at, coalesce(r.rolcanlogin, false)
 		FROM tenantstack.tenants t LEFT JOIN pg_roles r ON r.rolname = t.role_name ORDER BY t.tenant_id`)
 	if err != nil {

@@ -86,17 +86,7 @@ func (e *Engine) applyTarget(ctx context.Context, t Target, goal int64) TargetRe
 
 // tryTarget is one attempt of applyTarget.
 func (e *Engine) tryTarget(ctx context.Context, t Target, goal int64, res *TargetResult) *Failure {
-	fail := func(err error) *Failure {
-		f := &Failure{Target: t.Name, Message: err.Error()}
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) {
-			f.SQLState, f.Message = pgErr.Code, pgErr.Message
-			if pgErr.Detail != "" {
-				f.Message += " (" + pgErr.Detail + ")"
-			}
-		}
-		return f
-	}
+	fail := func(err error) *Failure { return failureOf(&Failure{Target: t.Name}, err) }
 	conn, err := e.connect(ctx, t.Database)
 	if err != nil {
 		return fail(err)
@@ -168,15 +158,7 @@ func runMigration(ctx context.Context, tx pgx.Tx, t Target, m source.Migration) 
 	}
 	for _, st := range m.Statements {
 		if _, err := tx.Exec(ctx, st.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
-			f := &Failure{Target: t.Name, Version: m.Version, File: m.File, Line: st.Line, Statement: firstLine(st.SQL), Message: err.Error()}
-			var pgErr *pgconn.PgError
-			if errors.As(err, &pgErr) {
-				f.SQLState, f.Message = pgErr.Code, pgErr.Message
-				if pgErr.Detail != "" {
-					f.Message += " (" + pgErr.Detail + ")"
-				}
-			}
-			return f
+			return failureOf(&Failure{Target: t.Name, Version: m.Version, File: m.File, Line: st.Line, Statement: firstLine(st.SQL)}, err)
 		}
 	}
 	var who string
@@ -191,6 +173,19 @@ func runMigration(ctx context.Context, tx pgx.Tx, t Target, m source.Migration) 
 		return &Failure{Target: t.Name, Version: m.Version, File: m.File, Message: "returning to the admin role: " + err.Error()}
 	}
 	return nil
+}
+
+// failureOf fills f's message, and its SQLSTATE when err is the server's.
+func failureOf(f *Failure, err error) *Failure {
+	f.Message = err.Error()
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		f.SQLState, f.Message = pgErr.Code, pgErr.Message
+		if pgErr.Detail != "" {
+			f.Message += " (" + pgErr.Detail + ")"
+		}
+	}
+	return f
 }
 
 // firstLine shortens a statement for a message.

@@ -78,7 +78,20 @@ func (e *Engine) connect(ctx context.Context, db string) (*pgx.Conn, error) {
 
 // ensureControl creates the control-plane tables of conn's database; the
 // platform database also gets the rollout state.
+// Once they exist (every create and rollout after the first) it costs one
+// catalogue lookup, no lock and no DDL.
 func ensureControl(ctx context.Context, conn *pgx.Conn, platform bool) error {
+	last := "tenantstack.schema_versions"
+	if platform {
+		last = "tenantstack.migration_failures" // the last table fleetDDL creates
+	}
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, last).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_catalog.pg_advisory_xact_lock($1, $2)`, lockSpace, lockControl); err != nil {
 			return err
