@@ -27,6 +27,8 @@ type Engine struct {
 	Env map[string]string
 	// Command is the Pulumi CLI the Automation API drives.
 	Command auto.PulumiCommand
+	// Repaired lists the torn state sidecars New removed (see filestate.go).
+	Repaired []string
 }
 
 // New returns the engine for the given home, creating its directories and
@@ -52,7 +54,7 @@ func New(homeDir, backendURL string) (*Engine, error) {
 	}
 	env := map[string]string{
 		"PULUMI_HOME":                                 pulumiHome,
-		"PULUMI_BACKEND_URL":                          backendURL,
+		"PULUMI_BACKEND_URL":                          pulumiBackendURL(backendURL),
 		"PULUMI_CONFIG_PASSPHRASE":                    pass,
 		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
@@ -71,7 +73,13 @@ func New(homeDir, backendURL string) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("using the Pulumi CLI at %s: %w", pulumiPath, err)
 	}
-	return &Engine{Home: homeDir, BackendURL: backendURL, Env: env, Command: cmd}, nil
+	var repaired []string
+	if dir, ok := FileBackendDir(backendURL); ok {
+		if repaired, err = sweepSidecars(dir); err != nil {
+			return nil, fmt.Errorf("checking the state in %s: %w", dir, err)
+		}
+	}
+	return &Engine{Home: homeDir, BackendURL: backendURL, Env: env, Command: cmd, Repaired: repaired}, nil
 }
 
 // cliRoot returns the directory whose bin/ holds pulumi, as the Automation

@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
+
+	"github.com/tenantstack/tenantstack/internal/engine"
 )
 
 // pendingOp is one operation the engine had started when it was stopped.
@@ -158,7 +160,7 @@ func removeOrphan(ctx context.Context, p *Platform, op pendingOp) error {
 // lock behind, and every later operation on the stack would be refused.
 // Locks of live processes, other hosts or other backends are left alone.
 func (s *Service) clearStaleLocks(stack string, progress io.Writer) error {
-	root, ok := strings.CutPrefix(s.eng.BackendURL, "file://")
+	root, ok := engine.FileBackendDir(s.eng.BackendURL)
 	if !ok {
 		return nil
 	}

@@ -302,6 +302,28 @@ func TestInterruptedCreateCompletes(t *testing.T) {
 	if err := pgLogin(context.Background(), c.Postgres.URL); err != nil {
 		t.Errorf("after completing the interrupted create the tenant cannot log in: %v", err)
 	}
+
+	// A kill inside fileblob's sidecar write left an empty .attrs beside
+	// the stack's state, and every later command on the backend failed
+	// with "EOF". tenantctl writes no sidecars, and removes torn ones.
+	stacks := filepath.Join(os.Getenv("TENANTSTACK_HOME"), "state", ".pulumi", "stacks", fleet.TenantProject)
+	state := filepath.Join(stacks, "local-"+name+".json")
+	if _, err := os.Stat(state); err != nil {
+		t.Fatalf("the tenant's state is not where the test looks: %v", err)
+	}
+	if _, err := os.Stat(state + ".attrs"); !os.IsNotExist(err) {
+		t.Errorf("tenantctl wrote a state sidecar %s.attrs (stat: %v)", state, err)
+	}
+	if err := os.WriteFile(state+".attrs", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr2, code := tenantctl(t, "get", name)
+	if code != 0 || !strings.Contains(stderr2, "torn by a killed process") {
+		t.Errorf("get with a torn sidecar: exit %d, stderr %q; want 0 and a warning", code, stderr2)
+	}
+	if out := mustTenantctl(t, "list"); !strings.Contains(out, name) {
+		t.Errorf("list after the repair does not show %s:\n%s", name, out)
+	}
 }
 
 // TestConcurrentCreates creates tenants of every tier at once.

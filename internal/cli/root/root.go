@@ -145,6 +145,9 @@ All state lives under TENANTSTACK_HOME (default ~/.tenantstack).`,
 		if err != nil {
 			return nil, err
 		}
+		for _, p := range eng.Repaired {
+			fmt.Fprintf(f.IO.ErrOut, "warning: removed %s, a state sidecar torn by a killed process\n", p)
+		}
 		// Every tenant and platform up runs with the guardrails policy
 		// pack when it is built (make build puts it beside tenantctl).
 		var packs []string
