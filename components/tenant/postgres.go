@@ -88,9 +88,50 @@ func newPostgres(ctx *pulumi.Context, name string, c *TenantStack, s *settings) 
 		return nil
 	}
 
+	// storage makes the schema or database of tier and its owner role
+	// (once, whichever tier asks first); the same resource names on either
+	// side of a move, so a cutover changes no storage.
+	var owner *postgres.Role
+	storage := func(tier Tier) (pulumi.Resource, error) {
+		if owner == nil && tier != TierShared {
+			var err error
+			if owner, err = newOwnerRole(ctx, name, s, opts); err != nil {
+				return nil, err
+			}
+		}
+		switch tier {
+		case TierSchema:
+			return postgres.NewSchema(ctx, name+"-pg-schema", &postgres.SchemaArgs{
+				Name:     pulumi.String(SchemaName(s.id)),
+				Owner:    owner.Name,
+				Database: platformDB,
+			}, opts...)
+		case TierDatabase:
+			// ForceDestroy: destroying the stack is offboarding, and the
+			// tenant's pods may still hold connections while they are being
+			// deleted.
+			return postgres.NewDatabase(ctx, name+"-pg-database", &postgres.DatabaseArgs{
+				Name:                pulumi.String(DatabaseName(s.id)),
+				Owner:               owner.Name,
+				RevokePublicConnect: pulumi.Bool(true),
+				ForceDestroy:        pulumi.Bool(true),
+			}, opts...)
+		}
+		return nil, nil
+	}
+
 	// ready is what the registration waits for: a registered tenant always
 	// has its schema or database, so a rollout never meets one half made.
 	var ready []pulumi.Resource
+	own, err := storage(s.tier)
+	if err != nil {
+		return nil, err
+	}
+	if s.moving != "" {
+		if _, err := storage(s.moving); err != nil {
+			return nil, err
+		}
+	}
 	switch s.tier {
 	case TierShared:
 		// Everything else comes from membership of app_tenant.
@@ -98,18 +139,7 @@ func newPostgres(ctx *pulumi.Context, name string, c *TenantStack, s *settings) 
 			return nil, err
 		}
 	case TierSchema:
-		owner, err := newOwnerRole(ctx, name, s, opts)
-		if err != nil {
-			return nil, err
-		}
-		schema, err := postgres.NewSchema(ctx, name+"-pg-schema", &postgres.SchemaArgs{
-			Name:     pulumi.String(SchemaName(s.id)),
-			Owner:    owner.Name,
-			Database: platformDB,
-		}, opts...)
-		if err != nil {
-			return nil, err
-		}
+		schema := own.(*postgres.Schema)
 		if err := grant("connect", platformDB, nil, "database", []string{"CONNECT"}, nil); err != nil {
 			return nil, err
 		}
@@ -119,21 +149,7 @@ func newPostgres(ctx *pulumi.Context, name string, c *TenantStack, s *settings) 
 		out.schema = schema.Name
 		ready = append(ready, schema)
 	case TierDatabase:
-		owner, err := newOwnerRole(ctx, name, s, opts)
-		if err != nil {
-			return nil, err
-		}
-		// ForceDestroy: destroying the stack is offboarding, and the tenant's
-		// pods may still hold connections while they are being deleted.
-		db, err := postgres.NewDatabase(ctx, name+"-pg-database", &postgres.DatabaseArgs{
-			Name:                pulumi.String(DatabaseName(s.id)),
-			Owner:               owner.Name,
-			RevokePublicConnect: pulumi.Bool(true),
-			ForceDestroy:        pulumi.Bool(true),
-		}, opts...)
-		if err != nil {
-			return nil, err
-		}
+		db := own.(*postgres.Database)
 		if err := grant("connect", db.Name, nil, "database", []string{"CONNECT"}, nil); err != nil {
 			return nil, err
 		}

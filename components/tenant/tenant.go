@@ -181,6 +181,14 @@ type TenantStackArgs struct {
 	// cannot log in, the Redis user is off and the workload has 0 replicas.
 	// Sessions already open are not ended. Optional; default false.
 	Suspended bool
+
+	// MovingTier is the other tier of a tier move in progress (tenantctl
+	// move): its schema or database and their owner role are kept, or
+	// made, beside Tier's, without any access of the login role. Before the
+	// cutover it is the tier the tenant moves to, after it the tier it
+	// left, until the move is finalized. Optional; default none. The shared
+	// tier has no objects of its own, so moving to or from it keeps none.
+	MovingTier Tier
 }
 
 // TenantStack is everything one tenant owns on the platform.
@@ -229,6 +237,7 @@ type settings struct {
 	flags     map[string]string
 	workload  *WorkloadArgs
 	suspended bool
+	moving    Tier
 }
 
 // database is the database the tenant's login role connects to.
@@ -358,6 +367,14 @@ func resolve(name string, args *TenantStackArgs) (*settings, error) {
 		limits:    resolveLimits(args.Limits, bad),
 		flags:     maps.Clone(args.Flags),
 		suspended: args.Suspended,
+		moving:    args.MovingTier,
+	}
+	if args.MovingTier != "" {
+		if _, err := ParseTier(string(args.MovingTier)); err != nil {
+			errs = append(errs, fmt.Errorf("MovingTier: %w", err))
+		} else if args.MovingTier == args.Tier {
+			bad("MovingTier %q is the tenant's Tier; a move goes to another tier", args.MovingTier)
+		}
 	}
 	if args.ConnectionLimit < 0 {
 		bad("ConnectionLimit %d is negative, which PostgreSQL reads as unlimited; use a limit of 1 or more (default %d)",

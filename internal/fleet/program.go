@@ -53,6 +53,7 @@ func tenantProgram(st state, p *Platform) pulumi.RunFunc {
 			Flags:            spec.Flags,
 			Workload:         spec.Workload,
 			Suspended:        st.Status == StatusSuspended,
+			MovingTier:       st.Moving,
 		}
 		c, err := tenant.NewTenantStack(ctx, spec.Name, args)
 		if err != nil {
@@ -64,6 +65,9 @@ func tenantProgram(st state, p *Platform) pulumi.RunFunc {
 		}
 		ctx.Export("spec", pulumi.Any(specOut))
 		ctx.Export("status", pulumi.String(string(st.Status)))
+		if st.Moving != "" {
+			ctx.Export("moving", pulumi.String(string(st.Moving)))
+		}
 		ctx.Export("created", pulumi.String(st.Created.Format("2006-01-02T15:04:05Z07:00")))
 		ctx.Export("credentials", pulumi.ToSecret(credentialsOutput(c, spec, p, st.Credentials)))
 		return nil

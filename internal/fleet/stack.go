@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
@@ -25,6 +27,8 @@ type state struct {
 	Status      Status      `json:"status"`
 	Created     time.Time   `json:"created"`
 	Credentials Credentials `json:"credentials"`
+	// Moving is the other tier of a tier move under way (see Move).
+	Moving tenantspec.Tier `json:"moving,omitempty"`
 }
 
 // workDir is the tenant stack's Automation API work directory. One per
@@ -87,11 +91,23 @@ func readState(ctx context.Context, st auto.Stack) (*state, error) {
 // converge runs `up` on the tenant's stack so that it matches spec and
 // status, reusing the passwords already recorded.
 func (s *Service) converge(ctx context.Context, st auto.Stack, prev *state, spec Spec, status Status, progress io.Writer) (*Tenant, error) {
+	next := state{Spec: spec, Status: status}
+	if prev != nil {
+		// A change during a tier move keeps the move's other copy.
+		next.Moving = prev.Moving
+	}
+	return s.convergeState(ctx, st, prev, next, progress)
+}
+
+// convergeState runs `up` on the tenant's stack so that it records next
+// (its spec, status and move), reusing the passwords already recorded.
+func (s *Service) convergeState(ctx context.Context, st auto.Stack, prev *state, next state, progress io.Writer) (*Tenant, error) {
+	spec, status := next.Spec, next.Status
 	plat, err := s.platform(ctx)
 	if err != nil {
 		return nil, err
 	}
-	next := state{Spec: spec, Status: status, Created: time.Now().UTC().Truncate(time.Second)}
+	next.Created = time.Now().UTC().Truncate(time.Second)
 	pgPass, redisPass := "", ""
 	if prev != nil {
 		next.Created = prev.Created
@@ -227,7 +243,7 @@ func (s *Service) Get(ctx context.Context, name string) (*Tenant, error) {
 	if cur == nil {
 		return &Tenant{Spec: Spec{Name: name}, Status: StatusIncomplete}, nil
 	}
-	t := &Tenant{Spec: cur.Spec, Status: cur.Status, Created: cur.Created}
+	t := &Tenant{Spec: cur.Spec, Status: cur.Status, Created: cur.Created, Moving: cur.Moving}
 	if sum, err := st.Info(ctx); err == nil {
 		if sum.ResourceCount != nil {
 			t.Resources = *sum.ResourceCount
@@ -291,8 +307,8 @@ func (s *Service) Update(ctx context.Context, spec Spec, progress io.Writer) (*T
 		return nil, err
 	}
 	if spec.Tier != cur.Spec.Tier {
-		return nil, fmt.Errorf("%w: changing the tier of %q from %s to %s is not supported yet; export its data with \"tenantctl delete %s --export DIR\" and create it again",
-			ErrInvalid, spec.Name, cur.Spec.Tier, spec.Tier, spec.Name)
+		return nil, fmt.Errorf("%w: update does not change the tier of %q (%s to %s): move the live tenant with \"tenantctl move %s --tier %s\"",
+			ErrInvalid, spec.Name, cur.Spec.Tier, spec.Tier, spec.Name, spec.Tier)
 	}
 	if err := s.recover(ctx, st, progress); err != nil {
 		return nil, err

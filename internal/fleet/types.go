@@ -51,6 +51,9 @@ type Tenant struct {
 	// "failed"; empty when the platform has no application schema.
 	SchemaVersion int64  `json:"schemaVersion,omitempty" yaml:"schemaVersion,omitempty"`
 	SchemaState   string `json:"schemaState,omitempty" yaml:"schemaState,omitempty"`
+	// Moving is the other tier of a tier move under way: where the tenant
+	// goes before the cutover, the copy it left after it.
+	Moving tenantspec.Tier `json:"moving,omitempty" yaml:"moving,omitempty"`
 }
 
 // Credentials are the tenant's own logins (tenantspec.Credentials).

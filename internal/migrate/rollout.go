@@ -348,6 +348,14 @@ func (e *Engine) Up(ctx context.Context, o UpOptions) (*Report, error) {
 		return nil, fmt.Errorf("%w (%s); wait for it to end, or if it was killed its lock is already gone: run again", ErrBusy, who)
 	}
 	// The session lock ends with the connection, also when killed.
+	moving, err := movesRunning(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	if len(moving) > 0 {
+		return nil, fmt.Errorf("%w: tenants %s are moving between tiers, and their two copies would part; finish each with \"tenantctl move NAME --tier TIER\" or undo it with \"tenantctl move NAME --abort\", then run the rollout",
+			ErrRefused, strings.Join(moving, ", "))
+	}
 
 	// Bump the fleet's version and read the targets under the version
 	// lock: a tenant created meanwhile is either seen here, or reads the

@@ -315,6 +315,16 @@ func (c *tenantConns) get(ctx context.Context, db string) (*pgx.Conn, error) {
 		return nil, err
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err == nil && c.pooled {
+		// PgBouncer may accept the client before it logs in to the server
+		// (its pool for the role and database is warm): the server's
+		// refusal only comes with the first statement. Ask for it now, so
+		// a refused login reads as one.
+		if _, perr := conn.Exec(ctx, "SELECT 1"); perr != nil && connectRefused(perr) {
+			conn.Close(ctx)
+			conn, err = nil, perr
+		}
+	}
 	c.conns[db] = connResult{conn, err}
 	return conn, err
 }

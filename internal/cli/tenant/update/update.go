@@ -153,8 +153,8 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 // merge returns cur changed by what opts ask for. It never modifies cur.
 func merge(cur fleet.Spec, opts *UpdateOptions) (fleet.Spec, error) {
 	if opts.Tier != "" && opts.Tier != cur.Tier {
-		return fleet.Spec{}, cmdutil.Usagef("changing the tier of %q from %s to %s is not supported yet; export its data with \"tenantctl delete %s --export DIR\" and create it again",
-			cur.Name, cur.Tier, opts.Tier, cur.Name)
+		return fleet.Spec{}, cmdutil.Usagef("update does not change the tier of %q (%s to %s): move the live tenant with \"tenantctl move %s --tier %s\"",
+			cur.Name, cur.Tier, opts.Tier, cur.Name, opts.Tier)
 	}
 	spec := cur
 	spec.Quota = shared.MergeQuota(cur.Quota, opts.Quota)

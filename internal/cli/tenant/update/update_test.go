@@ -149,7 +149,7 @@ func TestUpdateRun(t *testing.T) {
 		},
 		{
 			name: "tier change refused", current: full(), opts: UpdateOptions{Tier: "schema", Quota: fleet.Quota{CPU: "3"}},
-			wantErr:  `changing the tier of "acme" from shared to schema is not supported yet; export its data with "tenantctl delete acme --export DIR" and create it again`,
+			wantErr:  `update does not change the tier of "acme" (shared to schema): move the live tenant with "tenantctl move acme --tier schema"`,
 			wantExit: cmdutil.ExitUsage,
 		},
 		{
