@@ -46,19 +46,19 @@ type MoveOptions struct {
 
 // MoveReport is what a move command did.
 type MoveReport struct {
-	Tenant   string               `json:"tenant"`
-	From     tenantspec.Tier      `json:"from"`
-	To       tenantspec.Tier      `json:"to"`
-	Phase    string               `json:"phase"` // the move's state afterwards
-	Prepare  *move.PrepareReport  `json:"prepare,omitempty"`
-	Cutover  *move.CutoverReport  `json:"cutover,omitempty"`
-	Ended    int                  `json:"sessionsEnded"`
-	Removed  int64                `json:"sourceRowsRemoved,omitempty"`
-	Verify   *VerifyReport        `json:"verify,omitempty"`
-	Messages []string             `json:"messages"`
-	Timings  map[string]float64   `json:"seconds"`
-	Finalize *time.Time           `json:"finalizeAfter,omitempty"`
-	Checks   []move.TableCheck    `json:"-"`
+	Tenant   string              `json:"tenant"`
+	From     tenantspec.Tier     `json:"from"`
+	To       tenantspec.Tier     `json:"to"`
+	Phase    string              `json:"phase"` // the move's state afterwards
+	Prepare  *move.PrepareReport `json:"prepare,omitempty"`
+	Cutover  *move.CutoverReport `json:"cutover,omitempty"`
+	Ended    int                 `json:"sessionsEnded"`
+	Removed  int64               `json:"sourceRowsRemoved,omitempty"`
+	Verify   *VerifyReport       `json:"verify,omitempty"`
+	Messages []string            `json:"messages"`
+	Timings  map[string]float64  `json:"seconds"`
+	Finalize *time.Time          `json:"finalizeAfter,omitempty"`
+	Checks   []move.TableCheck   `json:"-"`
 	progress io.Writer
 }
 

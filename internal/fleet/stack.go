@@ -13,10 +13,10 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
-	"github.com/tenantstack/tenantstack/internal/tenantspec"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 // state is what a tenant stack records in its outputs. The stack's state is
