@@ -384,19 +384,26 @@ func (m *moveRun) cutover(ctx context.Context, rec *moveRecord) error {
 	var switchedAt time.Time
 	r, err := mv.Cutover(ctx, func(ctx context.Context) error {
 		switchedAt = time.Now()
-		return switchLogin(ctx, m.plat, m.o.Name, rec.From, rec.To)
+		if err := switchLogin(ctx, m.plat, m.o.Name, rec.To); err != nil {
+			return err
+		}
+		// Still in the pause: PgBouncer closes each old server session as
+		// soon as its transaction is over, so the tenant's next
+		// transactions start new ones on the new tier.
+		if err := pgbouncerReconnect(ctx, m.plat); err != nil {
+			printf(m.progress, "%s: PgBouncer did not take RECONNECT (%v); its old sessions are ended when idle\n", m.o.Name, err)
+		}
+		return nil
 	})
 	if err != nil {
 		if errors.Is(err, move.ErrMismatch) {
-			setPhase(context.WithoutCancel(ctx), m.conn, m.o.Name, "prepared") //nolint:errcheck
+			// The copy cannot be trusted: the next run prepares it anew.
+			setPhase(context.WithoutCancel(ctx), m.conn, m.o.Name, "preparing") //nolint:errcheck
+			return fmt.Errorf("%w; run the same command again to copy the tenant's rows anew, or --abort", err)
 		}
 		return err
 	}
 	m.rep.Cutover = r
-	if _, err := m.conn.Exec(ctx, `UPDATE tenantstack.moves SET phase = 'switched', switched_at = now(), updated_at = now(), pause_ms = $2, rows_compared = $3
-		WHERE tenant_id = $1`, m.o.Name, float64(r.Pause.Microseconds())/1000, r.RowsCompared); err != nil {
-		return err
-	}
 	if switchedAt.IsZero() {
 		switchedAt = time.Now()
 	}
@@ -405,9 +412,24 @@ func (m *moveRun) cutover(ctx context.Context, rec *moveRecord) error {
 	if err != nil {
 		return fmt.Errorf("the tenant is on the %s tier, but ending its old sessions failed; run the same command again: %w", rec.To, err)
 	}
+	if err := revokeOld(ctx, m.plat, m.o.Name, rec.From, rec.To); err != nil {
+		return fmt.Errorf("the tenant is on the %s tier, but taking its access to the %s copy away failed; run the same command again: %w", rec.To, rec.From, err)
+	}
+	if _, err := m.conn.Exec(ctx, `UPDATE tenantstack.moves SET phase = 'switched', switched_at = now(), updated_at = now(),
+		pause_ms = coalesce($2, pause_ms), rows_compared = coalesce($3, rows_compared) WHERE tenant_id = $1`,
+		m.o.Name, nullIfZero(float64(r.Pause.Microseconds())/1000), nullIfZero(float64(r.RowsCompared))); err != nil {
+		return err
+	}
 	m.rep.say("switched to the %s tier: writes paused %s, %d rows compared, %d old sessions ended",
 		rec.To, r.Pause.Round(time.Millisecond), r.RowsCompared, n)
 	return m.completeSwitch(ctx, rec)
+}
+
+func nullIfZero(f float64) *float64 {
+	if f == 0 {
+		return nil
+	}
+	return &f
 }
 
 // completeSwitch makes the stack describe the new tier (its grants, the
@@ -441,18 +463,8 @@ func (m *moveRun) finalize(ctx context.Context, rec *moveRecord) error {
 	if err := mv.RemoveCapture(ctx); err != nil && !isMissingDatabase(err) {
 		return err
 	}
-	switch rec.From {
-	case tenantspec.TierShared:
-		n, err := move.DeleteRows(ctx, m.plat.PostgresAdminURL, m.o.Name, mv.From)
-		if err != nil {
-			return fmt.Errorf("removing the tenant's rows from the shared tables: %w", err)
-		}
-		m.rep.Removed = n
-	case tenantspec.TierSchema:
-		// The Schema resource refuses to drop a schema with objects in it.
-		if _, err := emptySchema(ctx, m.plat, tenantspec.SchemaName(m.o.Name), tenantspec.OwnerRoleName(m.o.Name)); err != nil {
-			return fmt.Errorf("emptying the old schema: %w", err)
-		}
+	if err := m.emptyCopy(ctx, mv.From); err != nil {
+		return err
 	}
 	if err := m.stack(ctx, rec.To, ""); err != nil {
 		return err
@@ -465,6 +477,26 @@ func (m *moveRun) finalize(ctx context.Context, rec *moveRecord) error {
 	}
 	m.rep.Phase = "finalized"
 	m.rep.say("finalized: the %s copy is removed", rec.From)
+	return nil
+}
+
+// emptyCopy removes the tenant's rows of a copy that is going: its rows of
+// the shared tables, or the objects of its schema (the Schema resource
+// refuses to drop a schema with objects in it). A database goes whole
+// with its resource.
+func (m *moveRun) emptyCopy(ctx context.Context, side move.Side) error {
+	switch side.Tier {
+	case tenantspec.TierShared:
+		n, err := move.DeleteRows(ctx, m.plat.PostgresAdminURL, m.o.Name, side)
+		if err != nil {
+			return fmt.Errorf("removing the tenant's rows from the shared tables: %w", err)
+		}
+		m.rep.Removed = n
+	case tenantspec.TierSchema:
+		if _, err := emptySchema(ctx, m.plat, side.Schema, tenantspec.OwnerRoleName(m.o.Name)); err != nil {
+			return fmt.Errorf("emptying schema %s: %w", side.Schema, err)
+		}
+	}
 	return nil
 }
 
@@ -485,13 +517,16 @@ func (m *moveRun) abort(ctx context.Context, rec *moveRecord) error {
 				ErrInvalid, m.o.Name, rec.To, m.o.Name, rec.To, rec.From)
 		}
 	}
+	// From here the copy is no longer kept in step: a move that goes on
+	// instead of this abort prepares it again.
+	if err := setPhase(ctx, m.conn, m.o.Name, "preparing"); err != nil {
+		return err
+	}
 	if err := mv.RemoveCapture(ctx); err != nil {
 		return err
 	}
-	if rec.To == tenantspec.TierShared {
-		if _, err := move.DeleteRows(ctx, m.plat.PostgresAdminURL, m.o.Name, mv.To); err != nil {
-			return err
-		}
+	if err := m.emptyCopy(ctx, mv.To); err != nil {
+		return err
 	}
 	if err := m.stack(ctx, rec.From, ""); err != nil {
 		return err

@@ -17,16 +17,18 @@ import (
 	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
-// switchLogin points the tenant's login role at its tables on tier to
-// (the grants of that tier, its search_path, app_tenant membership on the
-// shared tier), takes away what it had on tier from, and records the tier
-// in the registry. Every statement may run again. New sessions see the
-// change; old ones are ended by endOldSessions.
-func switchLogin(ctx context.Context, p *Platform, id string, from, to tenantspec.Tier) error {
+// switchLogin points the tenant's login role at its tables on tier to:
+// the grants of that tier, its search_path, app_tenant membership on the
+// shared tier, the tier in the registry. It runs in the cutover's write
+// pause, and takes nothing away: sessions opened before it keep resolving
+// names on the old tier (their writes there are refused by the move's
+// gate, their reads see the copy as it was at the pause) until
+// endOldSessions has ended them; then revokeOld takes the old tier's
+// access away. Every statement may run again.
+func switchLogin(ctx context.Context, p *Platform, id string, to tenantspec.Tier) error {
 	login := pgx.Identifier{tenantspec.RoleName(id)}.Sanitize()
 	owner := pgx.Identifier{tenantspec.OwnerRoleName(id)}.Sanitize()
 	platformDB := pgx.Identifier{p.Database}.Sanitize()
-	tenantDB := pgx.Identifier{tenantspec.DatabaseName(id)}.Sanitize()
 	crud := func(schema string) []string {
 		sch := pgx.Identifier{schema}.Sanitize()
 		return []string{
@@ -38,30 +40,36 @@ func switchLogin(ctx context.Context, p *Platform, id string, from, to tenantspe
 			"ALTER DEFAULT PRIVILEGES FOR ROLE " + owner + " IN SCHEMA " + sch + " GRANT USAGE, SELECT ON SEQUENCES TO " + login,
 		}
 	}
-	// The new tier's grants come first: only additions, harmless until the
-	// platform database's part points the role there.
+	var stmts []string
+	schema := tenantspec.SchemaName(id)
 	switch to {
-	case tenantspec.TierDatabase:
-		if err := execIn(ctx, p, tenantspec.DatabaseName(id), append([]string{"GRANT CONNECT ON DATABASE " + tenantDB + " TO " + login}, crud("public")...)); err != nil {
-			return err
-		}
+	case tenantspec.TierShared:
+		schema = "app"
+		stmts = append(stmts, "GRANT CONNECT ON DATABASE "+platformDB+" TO "+login, "GRANT app_tenant TO "+login)
 	case tenantspec.TierSchema:
-		if err := execIn(ctx, p, p.Database, crud(tenantspec.SchemaName(id))); err != nil {
+		stmts = append(stmts, "GRANT CONNECT ON DATABASE "+platformDB+" TO "+login)
+		stmts = append(stmts, crud(schema)...)
+	case tenantspec.TierDatabase:
+		schema = "public"
+		db := tenantspec.DatabaseName(id)
+		if err := execIn(ctx, p, db, append([]string{"GRANT CONNECT ON DATABASE " + pgx.Identifier{db}.Sanitize() + " TO " + login}, crud(schema)...)); err != nil {
 			return err
 		}
 	}
 	if err := migrate.FitTarget(ctx, p.PostgresAdminURL, p.Database, id, to); err != nil {
 		return err
 	}
+	stmts = append(stmts,
+		"ALTER ROLE "+login+" SET search_path = "+pgx.Identifier{schema}.Sanitize(),
+		"UPDATE tenantstack.tenants SET tier = "+quoteLiteral(string(to))+" WHERE tenant_id = "+quoteLiteral(id))
+	return execIn(ctx, p, p.Database, stmts)
+}
+
+// revokeOld takes away the tenant's access to its copy on tier from (now
+// the other copy of a move to tier to). Every statement may run again.
+func revokeOld(ctx context.Context, p *Platform, id string, from, to tenantspec.Tier) error {
+	login := pgx.Identifier{tenantspec.RoleName(id)}.Sanitize()
 	var stmts []string
-	switch to {
-	case tenantspec.TierShared:
-		stmts = append(stmts, "GRANT CONNECT ON DATABASE "+platformDB+" TO "+login, "GRANT app_tenant TO "+login)
-	case tenantspec.TierSchema:
-		stmts = append(stmts, "GRANT CONNECT ON DATABASE "+platformDB+" TO "+login)
-	case tenantspec.TierDatabase:
-		stmts = append(stmts, "REVOKE CONNECT ON DATABASE "+platformDB+" FROM "+login)
-	}
 	switch from {
 	case tenantspec.TierShared:
 		stmts = append(stmts, "REVOKE app_tenant FROM "+login)
@@ -72,18 +80,11 @@ func switchLogin(ctx context.Context, p *Platform, id string, from, to tenantspe
 			"REVOKE ALL ON ALL SEQUENCES IN SCHEMA "+sch+" FROM "+login,
 			"REVOKE USAGE ON SCHEMA "+sch+" FROM "+login)
 	case tenantspec.TierDatabase:
-		stmts = append(stmts, "REVOKE CONNECT ON DATABASE "+tenantDB+" FROM "+login)
+		stmts = append(stmts, "REVOKE CONNECT ON DATABASE "+pgx.Identifier{tenantspec.DatabaseName(id)}.Sanitize()+" FROM "+login)
 	}
-	schema := tenantspec.SchemaName(id)
-	switch to {
-	case tenantspec.TierShared:
-		schema = "app"
-	case tenantspec.TierDatabase:
-		schema = "public"
+	if to == tenantspec.TierDatabase {
+		stmts = append(stmts, "REVOKE CONNECT ON DATABASE "+pgx.Identifier{p.Database}.Sanitize()+" FROM "+login)
 	}
-	stmts = append(stmts,
-		"ALTER ROLE "+login+" SET search_path = "+pgx.Identifier{schema}.Sanitize(),
-		"UPDATE tenantstack.tenants SET tier = "+quoteLiteral(string(to))+" WHERE tenant_id = "+quoteLiteral(id))
 	return execIn(ctx, p, p.Database, stmts)
 }
 
@@ -110,11 +111,12 @@ func execIn(ctx context.Context, p *Platform, db string, stmts []string) error {
 }
 
 // endOldSessions ends the sessions of login that began before since,
-// which resolve names on the old tier. PgBouncer is asked to RECONNECT
-// first: it closes each pooled server connection once its transaction is
-// over, so a pooled client never sees an error and its next transaction
-// gets a new session. What is still there after a grace period (direct
-// connections) is ended when idle, and after a longer one in any state.
+// which resolve names on the old tier. PgBouncer was asked to RECONNECT in
+// the pause: it closes each pooled server connection once its transaction
+// is over, so a pooled client never sees an error and its next transaction
+// gets a new session. This waits for that; what is still there after a
+// grace period (direct connections) is ended when idle, and after a longer
+// one in any state.
 // It returns how many sessions ended.
 func endOldSessions(ctx context.Context, p *Platform, login string, since time.Time, progress io.Writer) (int, error) {
 	conn, err := platformConn(ctx, p)
@@ -130,9 +132,6 @@ func endOldSessions(ctx context.Context, p *Platform, login string, since time.T
 	before, err := count()
 	if err != nil || before == 0 {
 		return 0, err
-	}
-	if err := pgbouncerReconnect(ctx, p); err != nil {
-		printf(progress, "%s: PgBouncer did not take RECONNECT (%v); ending the old sessions when they are idle\n", login, err)
 	}
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
