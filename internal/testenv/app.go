@@ -41,7 +41,7 @@ type App struct {
 	stats    AppStats
 	stop     context.CancelFunc
 	stopping context.Context
-	wg    sync.WaitGroup
+	wg       sync.WaitGroup
 }
 
 // AppStats is what the application saw.
