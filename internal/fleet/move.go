@@ -384,7 +384,7 @@ func (m *moveRun) cutover(ctx context.Context, rec *moveRecord) error {
 	var switchedAt time.Time
 	r, err := mv.Cutover(ctx, func(ctx context.Context) error {
 		switchedAt = time.Now()
-		if err := switchLogin(ctx, m.plat, m.o.Name, rec.To); err != nil {
+		if err := switchLogin(ctx, m.plat, m.o.Name, rec.From, rec.To); err != nil {
 			return err
 		}
 		// Still in the pause: PgBouncer closes each old server session as

@@ -25,7 +25,7 @@ import (
 // gate, their reads see the copy as it was at the pause) until
 // endOldSessions has ended them; then revokeOld takes the old tier's
 // access away. Every statement may run again.
-func switchLogin(ctx context.Context, p *Platform, id string, to tenantspec.Tier) error {
+func switchLogin(ctx context.Context, p *Platform, id string, from, to tenantspec.Tier) error {
 	login := pgx.Identifier{tenantspec.RoleName(id)}.Sanitize()
 	owner := pgx.Identifier{tenantspec.OwnerRoleName(id)}.Sanitize()
 	platformDB := pgx.Identifier{p.Database}.Sanitize()
@@ -59,8 +59,19 @@ func switchLogin(ctx context.Context, p *Platform, id string, to tenantspec.Tier
 	if err := migrate.FitTarget(ctx, p.PostgresAdminURL, p.Database, id, to); err != nil {
 		return err
 	}
+	if to == tenantspec.TierDatabase || from == tenantspec.TierDatabase {
+		// A move to or from the database tier changes the database the
+		// tenant logs in to. Sessions and logins through the old URL must
+		// go on resolving names on the old copy (where the gate refuses
+		// their writes with 40001) until revokeOld refuses them, so the
+		// search_path is pinned per database: public in the tenant's
+		// database, the role's own setting in the platform database.
+		stmts = append(stmts, "ALTER ROLE "+login+" IN DATABASE "+pgx.Identifier{tenantspec.DatabaseName(id)}.Sanitize()+" SET search_path = public")
+	}
+	if to != tenantspec.TierDatabase {
+		stmts = append(stmts, "ALTER ROLE "+login+" SET search_path = "+pgx.Identifier{schema}.Sanitize())
+	}
 	stmts = append(stmts,
-		"ALTER ROLE "+login+" SET search_path = "+pgx.Identifier{schema}.Sanitize(),
 		"UPDATE tenantstack.tenants SET tier = "+quoteLiteral(string(to))+" WHERE tenant_id = "+quoteLiteral(id))
 	return execIn(ctx, p, p.Database, stmts)
 }

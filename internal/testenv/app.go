@@ -60,17 +60,27 @@ type AppStats struct {
 	LongestWriteAt time.Time
 }
 
-// Start starts the writer and the reader.
-func (a *App) Start(ctx context.Context) {
+// Start logs the writer and the reader in, then starts them: what they
+// see is counted from their first statement, not from the first login.
+func (a *App) Start(ctx context.Context) error {
 	// Statements run to their end when the App stops (so every write
 	// that commits is counted); only the loops look at stop.
 	stopping, stop := context.WithCancel(ctx)
 	a.stop = stop
-	ctx = context.WithoutCancel(ctx)
 	a.stopping = stopping
+	ctx = context.WithoutCancel(ctx)
+	w, r := &session{a: a}, &session{a: a}
+	for _, s := range []*session{w, r} {
+		if _, err := s.get(ctx); err != nil {
+			w.close()
+			stop()
+			return fmt.Errorf("logging the application in as tenant %q: %w", a.Tenant, err)
+		}
+	}
 	a.wg.Add(2)
-	go func() { defer a.wg.Done(); a.writer(ctx) }()
-	go func() { defer a.wg.Done(); a.reader(ctx) }()
+	go func() { defer a.wg.Done(); defer w.close(); a.writer(ctx, w) }()
+	go func() { defer a.wg.Done(); defer r.close(); a.reader(ctx, r) }()
+	return nil
 }
 
 // Stop stops them and returns what they saw.
@@ -122,6 +132,13 @@ func (s *session) get(ctx context.Context) (*pgx.Conn, error) {
 	return s.conn, nil
 }
 
+func (s *session) close() {
+	if s.conn != nil {
+		s.conn.Close(context.Background())
+		s.conn = nil
+	}
+}
+
 // lost says the session is gone; the next get opens another.
 func (s *session) lost() {
 	if s.conn != nil {
@@ -148,13 +165,7 @@ func connectionLost(err error) bool {
 	return true
 }
 
-func (a *App) writer(ctx context.Context) {
-	s := &session{a: a}
-	defer func() {
-		if s.conn != nil {
-			s.conn.Close(context.Background())
-		}
-	}()
+func (a *App) writer(ctx context.Context, s *session) {
 	for i := 0; a.stopping.Err() == nil; i++ {
 		name := fmt.Sprintf("app-%s%d", a.Prefix, i)
 		start := time.Now()
@@ -194,6 +205,7 @@ func (a *App) write(ctx context.Context, s *session, name string) error {
 		var pg *pgconn.PgError
 		if errors.As(err, &pg) && pg.Code == "40001" {
 			a.note(func(st *AppStats) { st.Retries++ })
+			time.Sleep(10 * time.Millisecond)
 			continue
 		}
 		if !connectionLost(err) {
@@ -214,13 +226,7 @@ func (a *App) write(ctx context.Context, s *session, name string) error {
 	}
 }
 
-func (a *App) reader(ctx context.Context) {
-	s := &session{a: a}
-	defer func() {
-		if s.conn != nil {
-			s.conn.Close(context.Background())
-		}
-	}()
+func (a *App) reader(ctx context.Context, s *session) {
 	for a.stopping.Err() == nil {
 		start := time.Now()
 		conn, err := s.get(ctx)

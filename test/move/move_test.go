@@ -242,7 +242,9 @@ func TestMoveEveryDirection(t *testing.T) {
 	for i, to := range ring {
 		t.Run(fmt.Sprintf("%d %s to %s under load", i+1, from, to), func(t *testing.T) {
 			app := &testenv.App{Tenant: mover, Amount: 5, Prefix: fmt.Sprintf("%d-", i), Credentials: func() (tenantspec.Credentials, error) { return credentials(t, mover) }}
-			app.Start(ctx)
+			if err := app.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
 			time.Sleep(500 * time.Millisecond)
 			began := time.Now()
 			args := []string{"move", mover, "--tier", string(to), "--finalize", "--yes", "-o", "json"}
