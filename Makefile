@@ -18,6 +18,7 @@ TENANTCTL := $(BIN)/tenantctl
 INTEGRATION_PKGS ?= $(filter-out test/bench/,$(sort $(dir $(wildcard test/*/*_test.go))))
 BENCH_TENANTS ?= 50
 BENCH_FLEET ?= 200
+BENCH_ROWS ?= 1000000
 
 .PHONY: help
 help: ## list the targets
@@ -78,7 +79,7 @@ test-nightly: tools ## every suite, including the isolation attacks, against fre
 	done; if [ -n "$$failed" ]; then echo "FAILED integration suites:$$failed"; exit 1; fi
 
 .PHONY: bench
-bench: bench-onboarding bench-rls bench-migrate ## every benchmark; prints figures
+bench: bench-onboarding bench-rls bench-migrate bench-move ## every benchmark; prints figures
 
 .PHONY: bench-onboarding
 bench-onboarding: tools ## onboard N tenants in sequence, then 4 in parallel; prints p50/p95, ratio, peak RSS
@@ -97,6 +98,10 @@ clean: ## remove ./bin (the toolchain cache stays; see make tools-path)
 .PHONY: bench-rls
 bench-rls: tools ## pgbench: RLS against an application WHERE on a 1,000,000-row shared table (point lookup, insert, aggregate)
 	scripts/with-platform.sh $(GO) test -tags integration -run '^$$' -bench RLS -benchtime 1x -timeout 30m ./test/bench/
+
+.PHONY: bench-move
+bench-move: tools ## move a tenant with BENCH_ROWS (1,000,000) rows in three tables shared -> schema under a writer and a reader; prints phases, pause, failures
+	BENCH_ROWS=$(BENCH_ROWS) scripts/with-platform.sh $(GO) test -tags integration -run '^$$' -bench Move -benchtime 1x -timeout 30m ./test/bench/
 
 .PHONY: bench-migrate
 bench-migrate: tools ## create p50 with 20 migrations; one migration over BENCH_FLEET (200) mixed-tier tenants with --parallel 4
