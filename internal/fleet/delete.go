@@ -57,6 +57,10 @@ func (s *Service) Delete(ctx context.Context, name, exportDir string, progress i
 		}
 		rep.ExportedTo = dir
 	}
+	// A move under way holds a second copy and capture triggers.
+	if err := s.abandonMove(ctx, plat, name, progress); err != nil {
+		return nil, err
+	}
 	n, err := deleteSharedRows(ctx, plat, name)
 	if err != nil {
 		return nil, err

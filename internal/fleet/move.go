@@ -557,3 +557,49 @@ func (m *moveRun) turnBack(ctx context.Context, rec *moveRecord) error {
 	m.rep.say("moving back: the %s copy is filled again from the %s tier", rec.From, rec.To)
 	return nil
 }
+
+// abandonMove removes what a move of tenant id left behind, for a delete:
+// the capture triggers on both copies, the other copy's schema tables (the
+// stack's destroy then drops the schema or the database it still holds),
+// and the move's record. The tenant's rows in the shared tables are the
+// delete's own business. It refuses while a move command holds the tenant.
+func (s *Service) abandonMove(ctx context.Context, plat *Platform, id string, progress io.Writer) error {
+	conn, err := platformConn(ctx, plat)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('tenantstack.moves') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return err
+	}
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_catalog.pg_try_advisory_lock($1, hashtext($2))`, moveLockSpace, id).Scan(&got); err != nil {
+		return err
+	}
+	if !got {
+		return fmt.Errorf("%w: another tenantctl is moving tenant %q right now; wait for it to end, then delete the tenant", ErrExists, id)
+	}
+	rec, err := readMove(ctx, conn, id)
+	if err != nil || rec == nil {
+		return err
+	}
+	m := moveRun{s: s, plat: plat, conn: conn, rep: &MoveReport{Tenant: id, progress: progress}, o: MoveOptions{Name: id}, progress: progress}
+	for _, mv := range []*move.Mover{m.mover(rec.From, rec.To), m.mover(rec.To, rec.From)} {
+		if err := mv.RemoveCapture(ctx); err != nil && !isMissingDatabase(err) {
+			return fmt.Errorf("removing the capture of tenant %q's move: %w", id, err)
+		}
+	}
+	for _, t := range []tenantspec.Tier{rec.From, rec.To} {
+		if t == tenantspec.TierSchema {
+			if err := m.emptyCopy(ctx, move.SideOf(plat.Database, id, t)); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := conn.Exec(ctx, `DELETE FROM tenantstack.moves WHERE tenant_id = $1`, id); err != nil {
+		return err
+	}
+	printf(progress, "%s: its move from the %s to the %s tier is abandoned\n", id, rec.From, rec.To)
+	return nil
+}

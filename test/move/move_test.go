@@ -371,4 +371,27 @@ func TestMoveEveryDirection(t *testing.T) {
 		}
 		must(t, "verify", mover)
 	})
+
+	t.Run("a tenant deleted during a move leaves nothing of it", func(t *testing.T) {
+		gone := "dl-" + suffix
+		must(t, "create", gone, "--tier", "shared")
+		must(t, "move", gone, "--tier", "database", "--phase", "prepare", "--yes")
+		if n := f.scalar("", `SELECT count(*) FROM pg_database WHERE datname = $1`, tenantspec.DatabaseName(gone)); n != "1" {
+			t.Fatalf("prepare made no database for the tenant")
+		}
+		must(t, "delete", gone, "--yes")
+		for what, q := range map[string]string{
+			"capture triggers": `SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'tsmv%'`,
+			"move records":     `SELECT count(*) FROM tenantstack.moves WHERE tenant_id = '` + gone + `'`,
+			"databases":        `SELECT count(*) FROM pg_database WHERE datname = '` + tenantspec.DatabaseName(gone) + `'`,
+			"roles":            `SELECT count(*) FROM pg_roles WHERE rolname IN ('` + tenantspec.RoleName(gone) + `', '` + tenantspec.OwnerRoleName(gone) + `')`,
+		} {
+			if n := f.scalar("", q); n != "0" {
+				t.Errorf("the delete left %s %s", n, what)
+			}
+		}
+		if got := f.sharedRowsOf(other); got != otherRows {
+			t.Errorf("the other tenant's shared rows changed: %s, were %s", got, otherRows)
+		}
+	})
 }
