@@ -1267,3 +1267,59 @@ func TestNilArgs(t *testing.T) {
 		t.Fatalf("err = %v, want args are required", err)
 	}
 }
+
+// During a tier move the stack keeps the other tier's schema or database
+// and its owner, under the same resource names it has on its own tier, and
+// grants the login role nothing there: tenantctl move grants and revokes in
+// the cutover.
+func TestMovingTierKeepsTheOtherCopy(t *testing.T) {
+	tests := []struct {
+		tier, moving Tier
+		want, absent []string // resource names
+	}{
+		{TierShared, TierSchema, []string{"t-pg-schema", "t-pg-owner"}, []string{"t-pg-schema-usage", "t-pg-tables", "t-pg-database"}},
+		{TierShared, TierDatabase, []string{"t-pg-database", "t-pg-owner"}, []string{"t-pg-schema-usage", "t-pg-tables", "t-pg-schema"}},
+		{TierSchema, TierDatabase, []string{"t-pg-schema", "t-pg-database", "t-pg-owner", "t-pg-schema-usage"}, nil},
+		{TierDatabase, TierShared, []string{"t-pg-database", "t-pg-owner"}, []string{"t-pg-schema"}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.tier)+" moving from "+string(tt.moving), func(t *testing.T) {
+			rec, _ := mustRun(t, with(validArgs(tt.tier), func(a *TenantStackArgs) { a.MovingTier = tt.moving }))
+			names := map[string]int{}
+			for _, a := range rec.all() {
+				names[a.Name]++
+			}
+			for _, n := range tt.want {
+				if names[n] != 1 {
+					t.Errorf("%s registered %d times, want once", n, names[n])
+				}
+			}
+			for _, n := range tt.absent {
+				if names[n] != 0 {
+					t.Errorf("%s registered; the moving copy gets no grants", n)
+				}
+			}
+			if tt.moving == TierDatabase {
+				if n := str(t, rec.byName(t, "t-pg-database").Inputs, "owner"); n != "tenant_acme_corp_owner" {
+					t.Errorf("the other copy's database is owned by %q", n)
+				}
+			}
+			reg := rec.byName(t, "t-pg-registration").Inputs
+			if got := str(t, reg, "tier"); got != string(tt.tier) {
+				t.Errorf("registered on tier %q, want the stack's tier %s", got, tt.tier)
+			}
+		})
+	}
+	t.Run("the stack's own tier is refused", func(t *testing.T) {
+		_, _, err := run(t, with(validArgs(TierSchema), func(a *TenantStackArgs) { a.MovingTier = TierSchema }))
+		if err == nil || !strings.Contains(err.Error(), "a move goes to another tier") {
+			t.Errorf("err %v", err)
+		}
+	})
+	t.Run("an unknown tier is refused", func(t *testing.T) {
+		_, _, err := run(t, with(validArgs(TierSchema), func(a *TenantStackArgs) { a.MovingTier = "gold" }))
+		if err == nil || !strings.Contains(err.Error(), "MovingTier") {
+			t.Errorf("err %v", err)
+		}
+	})
+}
