@@ -193,6 +193,13 @@ func (s *Service) Move(ctx context.Context, o MoveOptions, progress io.Writer) (
 			rep.say("already on the %s tier; nothing to do", o.Tier)
 			return rep, nil
 		}
+		if o.Tier == tenantspec.TierDatabase || cur.Spec.Tier == string(tenantspec.TierDatabase) {
+			// Sessions pooled on the old URL outlive the switch (PgBouncer
+			// keeps its server connections), and the URL's database changes:
+			// until the application is made to reconnect to the new URL
+			// without a failed write, these moves are not offered.
+			return nil, fmt.Errorf("%w: moves to or from the database tier are not available yet (tenant %q is on the %s tier); moves between the shared and schema tiers are", ErrInvalid, o.Name, cur.Spec.Tier)
+		}
 		if o.Phase == PhaseCutover {
 			return nil, fmt.Errorf("%w: tenant %q is not prepared for a move; run \"tenantctl move %s --tier %s --phase prepare\" first", ErrInvalid, o.Name, o.Name, o.Tier)
 		}

@@ -53,7 +53,7 @@ func NewCmdMove(f *cmdutil.Factory, runF func(*MoveOptions) error) *cobra.Comman
 	}
 	var tier, retain string
 	cmd := &cobra.Command{
-		Use:   "move NAME --tier shared|schema|database",
+		Use:   "move NAME --tier shared|schema",
 		Short: "Move a live tenant to another isolation tier",
 		Long: `Move a tenant between the shared, schema and database tiers while its
 application runs, in three phases:
@@ -74,10 +74,9 @@ later with "--phase finalize", or when --retain has passed ("move --due",
 from cron). Until then "--abort" (before the cutover) or a move back to the
 old tier (after it) leaves the tenant as it was, with nothing lost.
 
-The tenant's password and user do not change. Its URL stays the same for
-moves between the shared and schema tiers; a move to or from the database
-tier changes the URL's database, and the credentials Secret in its namespace
-is updated. A write that was waiting when the tenant switched fails once
+The tenant's password, user and URL do not change. Moves to or from the
+database tier are refused for now: their URL's database changes, and
+sessions PgBouncer keeps on the old one outlive the switch. A write that was waiting when the tenant switched fails once
 with SQLSTATE 40001 (serialization_failure), which the application retries
 like any. Redis and Kubernetes are the tenant's on every tier and stay.
 
@@ -87,7 +86,7 @@ rollout, or a second move of the same tenant, is refused.`,
   tenantctl move acme --tier schema --phase prepare
   tenantctl move acme --tier schema --phase cutover --verify
   tenantctl move acme --phase finalize
-  tenantctl move acme --tier database --retain 7d --yes
+  tenantctl move acme --tier shared --retain 7d --yes
   tenantctl move acme --abort
   tenantctl move --due`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -125,7 +124,7 @@ rollout, or a second move of the same tenant, is refused.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&tier, "tier", "", "the tier to move to: shared, schema or database")
+	fl.StringVar(&tier, "tier", "", "the tier to move to: shared or schema (the database tier is not available yet)")
 	fl.StringVar(&opts.Move.Phase, "phase", "", "run one phase only: prepare, cutover or finalize")
 	fl.BoolVar(&opts.Move.Finalize, "finalize", false, "remove the old tier's copy right after the cutover")
 	fl.BoolVar(&opts.Move.Abort, "abort", false, "undo a move that has not switched yet")
