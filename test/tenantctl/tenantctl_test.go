@@ -170,7 +170,7 @@ func TestLifecycle(t *testing.T) {
 				if q := kubectl(t, "get", "resourcequota", "-n", "tenant-"+name, "-o", "jsonpath={.items[0].spec.hard.pods}"); q != "7" {
 					t.Errorf("after update --quota pods=7 the quota says pods=%q", q)
 				}
-				if _, stderr, code := tenantctl(t, "update", name, "--tier", otherTier(tier)); code != 2 || !strings.Contains(stderr, "not supported") {
+				if _, stderr, code := tenantctl(t, "update", name, "--tier", otherTier(tier)); code != 2 || !strings.Contains(stderr, "update does not change the tier") {
 					t.Errorf("tier change: exit %d, %q; want exit 2 refusing it", code, stderr)
 				}
 
