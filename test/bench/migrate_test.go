@@ -151,15 +151,7 @@ func BenchmarkMigrate(b *testing.B) {
 // tables and indexes.
 func writeSet(b *testing.B, dir string, n int) {
 	b.Helper()
-	for _, f := range []string{"0001_currencies.up.sql", "0002_accounts.sql", "0003_transactions.sql"} {
-		data, err := os.ReadFile(filepath.Join("../../examples/ledger/migrations", f))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testenv.CopyLedger(b, dir, "0001_currencies.up.sql", "0002_accounts.sql", "0003_transactions.sql")
 	for v := 4; v <= n; v++ {
 		var sql string
 		switch v % 3 {

@@ -60,15 +60,7 @@ func BenchmarkMove(b *testing.B) {
 	}
 
 	dir := b.TempDir()
-	for _, m := range []string{"0001_currencies.up.sql", "0001_currencies.down.sql", "0002_accounts.sql", "0003_transactions.sql"} {
-		body, err := os.ReadFile(filepath.Join("../../examples/ledger/migrations", m))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, m), body, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	testenv.CopyLedger(b, dir, "0001_currencies.up.sql", "0001_currencies.down.sql", "0002_accounts.sql", "0003_transactions.sql")
 	if err := os.WriteFile(filepath.Join(dir, "0004_events.sql"), []byte(eventsMigration), 0o644); err != nil {
 		b.Fatal(err)
 	}

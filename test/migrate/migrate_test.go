@@ -159,15 +159,7 @@ func credentials(t *testing.T, name string) fleet.Credentials {
 
 func copyLedger(t *testing.T, dir string, files ...string) {
 	t.Helper()
-	for _, name := range files {
-		b, err := os.ReadFile(filepath.Join("../../examples/ledger/migrations", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.CopyLedger(t, dir, files...)
 }
 
 func TestFleetMigrations(t *testing.T) {

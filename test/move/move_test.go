@@ -13,9 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -125,15 +123,7 @@ func TestMoveEveryDirection(t *testing.T) {
 	env := testenv.Platform(t)
 	f := &fixture{t: t, admin: strings.TrimSuffix(env.Postgres.AdminURL, "/postgres") + "/platform"}
 	dir := t.TempDir()
-	for _, m := range []string{"0001_currencies.up.sql", "0001_currencies.down.sql", "0002_accounts.sql", "0003_transactions.sql"} {
-		b, err := os.ReadFile(filepath.Join("../../examples/ledger/migrations", m))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, m), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.CopyLedger(t, dir, "0001_currencies.up.sql", "0001_currencies.down.sql", "0002_accounts.sql", "0003_transactions.sql")
 	must(t, "platform", "up", "--migrations", dir)
 	must(t, "migrate", "up", "--yes")
 
