@@ -193,12 +193,8 @@ func (s *Service) Move(ctx context.Context, o MoveOptions, progress io.Writer) (
 			rep.say("already on the %s tier; nothing to do", o.Tier)
 			return rep, nil
 		}
-		if o.Tier == tenantspec.TierDatabase || cur.Spec.Tier == string(tenantspec.TierDatabase) {
-			// Sessions pooled on the old URL outlive the switch (PgBouncer
-			// keeps its server connections), and the URL's database changes:
-			// until the application is made to reconnect to the new URL
-			// without a failed write, these moves are not offered.
-			return nil, fmt.Errorf("%w: moves to or from the database tier are not available yet (tenant %q is on the %s tier); moves between the shared and schema tiers are", ErrInvalid, o.Name, cur.Spec.Tier)
+		if err := refuseDatabaseMove(o.Name, tenantspec.Tier(cur.Spec.Tier), o.Tier); err != nil {
+			return nil, err
 		}
 		if o.Phase == PhaseCutover {
 			return nil, fmt.Errorf("%w: tenant %q is not prepared for a move; run \"tenantctl move %s --tier %s --phase prepare\" first", ErrInvalid, o.Name, o.Name, o.Tier)
@@ -608,5 +604,17 @@ func (s *Service) abandonMove(ctx context.Context, plat *Platform, id string, pr
 		return err
 	}
 	printf(progress, "%s: its move from the %s to the %s tier is abandoned\n", id, rec.From, rec.To)
+	return nil
+}
+
+// refuseDatabaseMove refuses moves to or from the database tier. Sessions
+// pooled on the old URL outlive the switch (PgBouncer keeps its server
+// connections), and the URL's database changes: until the application is
+// made to reconnect to the new URL without a failed write, these moves are
+// not offered.
+func refuseDatabaseMove(name string, from, to tenantspec.Tier) error {
+	if to == tenantspec.TierDatabase || from == tenantspec.TierDatabase {
+		return fmt.Errorf("%w: moves to or from the database tier are not available yet (tenant %q is on the %s tier); moves between the shared and schema tiers are", ErrInvalid, name, from)
+	}
 	return nil
 }

@@ -102,10 +102,30 @@ func (s *Service) converge(ctx context.Context, st auto.Stack, prev *state, spec
 // convergeState runs `up` on the tenant's stack so that it records next
 // (its spec, status and move), reusing the passwords already recorded.
 func (s *Service) convergeState(ctx context.Context, st auto.Stack, prev *state, next state, progress io.Writer) (*Tenant, error) {
+	if err := s.setProgram(ctx, st, prev, &next); err != nil {
+		return nil, err
+	}
 	spec, status := next.Spec, next.Status
+	events, wait := progressEvents(progress, spec.Name)
+	opts := []optup.Option{optup.EventStreams(events)}
+	if len(s.PolicyPacks) > 0 {
+		opts = append(opts, optup.PolicyPacks(s.PolicyPacks...))
+	}
+	_, err := st.Up(ctx, opts...)
+	wait()
+	if err != nil {
+		return nil, s.explainUpError(spec.Name, err)
+	}
+	t := &Tenant{Spec: spec, Status: status, Created: next.Created, Updated: time.Now().UTC().Truncate(time.Second)}
+	return t, nil
+}
+
+// setProgram gives st the tenant program that records next, with the
+// passwords prev recorded (new ones for a new tenant).
+func (s *Service) setProgram(ctx context.Context, st auto.Stack, prev *state, next *state) error {
 	plat, err := s.platform(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	next.Created = time.Now().UTC().Truncate(time.Second)
 	pgPass, redisPass := "", ""
@@ -115,12 +135,12 @@ func (s *Service) convergeState(ctx context.Context, st auto.Stack, prev *state,
 	}
 	if pgPass == "" {
 		if pgPass, err = newPassword(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if redisPass == "" {
 		if redisPass, err = newPassword(); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	// Only the passwords are chosen here; the rest of the credentials are
@@ -129,20 +149,8 @@ func (s *Service) convergeState(ctx context.Context, st auto.Stack, prev *state,
 		Postgres: PostgresCredentials{Password: pgPass},
 		Redis:    RedisCredentials{Password: redisPass},
 	}
-	st.Workspace().SetProgram(tenantProgram(next, plat))
-
-	events, wait := progressEvents(progress, spec.Name)
-	opts := []optup.Option{optup.EventStreams(events)}
-	if len(s.PolicyPacks) > 0 {
-		opts = append(opts, optup.PolicyPacks(s.PolicyPacks...))
-	}
-	_, err = st.Up(ctx, opts...)
-	wait()
-	if err != nil {
-		return nil, s.explainUpError(spec.Name, err)
-	}
-	t := &Tenant{Spec: spec, Status: status, Created: next.Created, Updated: time.Now().UTC().Truncate(time.Second)}
-	return t, nil
+	st.Workspace().SetProgram(tenantProgram(*next, plat))
+	return nil
 }
 
 func (s *Service) explainUpError(name string, err error) error {

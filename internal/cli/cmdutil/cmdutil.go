@@ -73,6 +73,7 @@ const (
 	ExitConflict  = 4 // it already exists, or another operation holds it
 	ExitCancelled = 5 // refused at a prompt, or --timeout reached
 	ExitIsolation = 6 // verify found one tenant's data reachable by another
+	ExitDrift     = 7 // drift found a change made outside tenantstack
 )
 
 // UsageError reports bad input. Nothing was changed.
@@ -112,6 +113,8 @@ func ExitCode(err error) int {
 		return ExitCancelled
 	case errors.Is(err, fleet.ErrIsolation):
 		return ExitIsolation
+	case errors.Is(err, fleet.ErrDrift):
+		return ExitDrift
 	}
 	return ExitError
 }

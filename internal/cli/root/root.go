@@ -24,6 +24,7 @@ import (
 	createCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/create"
 	credentialsCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/credentials"
 	deleteCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/delete"
+	driftCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/drift"
 	getCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/get"
 	listCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/list"
 	moveCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/move"
@@ -183,6 +184,8 @@ var verbs = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return credentialsCmd.NewCmdCredentials(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return verifyCmd.NewCmdVerify(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return applyCmd.NewCmdApply(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return applyCmd.NewCmdDiff(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return driftCmd.NewCmdDrift(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return platformCmd.NewCmdPlatform(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return migrateCmd.NewCmdMigrate(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return auditCmd.NewCmdAudit(f, nil) },

@@ -29,6 +29,7 @@ import (
 type Applier interface {
 	List(ctx context.Context) ([]fleet.Tenant, error)
 	Apply(ctx context.Context, file fleet.FleetFile, prune bool, parallel int, progress io.Writer) (*fleet.ApplyReport, error)
+	PlanApply(ctx context.Context, file fleet.FleetFile, prune bool, parallel int, progress io.Writer) ([]fleet.Plan, error)
 }
 
 // ApplyOptions are the dependencies, parsed flags and parsed fleet file of
@@ -47,6 +48,8 @@ type ApplyOptions struct {
 	Prune    bool
 	Yes      bool
 	Parallel int
+	// DryRun previews every tenant's change: nothing is changed.
+	DryRun bool
 }
 
 // defaultParallel is how many tenants apply changes at once by default:
@@ -102,7 +105,7 @@ Prints one NAME ACTION DETAIL row per tenant; fails if any tenant failed.`,
 			if opts.Parallel < 1 {
 				return cmdutil.Usagef("--parallel is %d; use at least 1", opts.Parallel)
 			}
-			if opts.Prune && !opts.Yes && !opts.IO.InTerminal {
+			if opts.Prune && !opts.Yes && !opts.DryRun && !opts.IO.InTerminal {
 				return cmdutil.Usagef("refusing to --prune without confirmation: stdin is not a terminal; pass --yes to delete every tenant %s does not list, with all its data", opts.File)
 			}
 			ff, err := readFleetFile(opts.IO.In, opts.File)
@@ -128,6 +131,7 @@ Prints one NAME ACTION DETAIL row per tenant; fails if any tenant failed.`,
 	fl.BoolVar(&opts.Prune, "prune", false, "delete the tenants the file does not list, with all their data")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "prune without asking (required with --prune when stdin is not a terminal)")
 	fl.IntVar(&opts.Parallel, "parallel", defaultParallel, "how many tenants to change at once")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "show what would change for each tenant (Pulumi previews); change nothing (see also tenantctl diff)")
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	return cmd
 }
@@ -212,6 +216,17 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.DryRun {
+		plans, err := svc.PlanApply(ctx, opts.Fleet, opts.Prune, opts.Parallel, opts.IO.ErrOut)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(opts.IO.ErrOut, "Dry run, nothing was changed.")
+		if err := shared.PrintPlans(shared.Printer(opts.IO, opts.Format), opts.IO.ErrOut, plans); err != nil {
+			return err
+		}
+		return planErrors(plans)
+	}
 	if opts.Prune && !opts.Yes {
 		if err := confirmPrune(ctx, svc, opts); err != nil {
 			return err
@@ -292,4 +307,18 @@ func printReport(p output.Printer, r *fleet.ApplyReport) error {
 // oneLine keeps a multi-line failure in its table cell.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// planErrors fails when a tenant could not be planned.
+func planErrors(plans []fleet.Plan) error {
+	var names []string
+	for _, p := range plans {
+		if p.Error != "" {
+			names = append(names, p.Tenant)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s could not be planned (%s); the report says why for each", shared.Count(len(names), "tenant"), strings.Join(names, ", "))
 }

@@ -153,6 +153,8 @@ type fakeApplier struct {
 	report    *fleet.ApplyReport
 	err       error
 	progressW io.Writer
+	plans     []fleet.Plan
+	planCalls []applyCall
 }
 
 func (f *fakeApplier) List(context.Context) ([]fleet.Tenant, error) {

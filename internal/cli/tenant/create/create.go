@@ -18,6 +18,7 @@ import (
 type Creator interface {
 	Create(ctx context.Context, spec fleet.Spec, progress io.Writer) (*fleet.Tenant, error)
 	Verify(ctx context.Context, name string, against []string) (*fleet.VerifyReport, error)
+	PlanCreate(ctx context.Context, spec fleet.Spec, progress io.Writer) (*fleet.Plan, error)
 }
 
 // CreateOptions are the dependencies and parsed flags of create.
@@ -31,6 +32,8 @@ type CreateOptions struct {
 	// Verify runs the isolation probes against every other tenant once
 	// the tenant exists.
 	Verify bool
+	// DryRun previews the create: nothing is changed.
+	DryRun bool
 }
 
 // NewCmdCreate returns the create command. runF, when not nil, receives
@@ -124,6 +127,7 @@ Tiers, from the least to the most isolated:
 	fl.IntVar(&replicas, "replicas", 0, "replicas of the workload (default: the component's)")
 	fl.StringVar(&host, "host", "", "host name the workload is served on")
 	fl.IntVar(&connLim, "connection-limit", 0, "most PostgreSQL connections the tenant may hold (default: the component's)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "show what would be created (a Pulumi preview, policy checks included); change nothing")
 	fl.BoolVar(&opts.Verify, "verify", false, "after creating, probe isolation against every other tenant; exit 6 if a probe fails")
 	_ = cmd.RegisterFlagCompletionFunc("tier", cobra.FixedCompletions(shared.Tiers(), cobra.ShellCompDirectiveNoFileComp))
 	cmd.ValidArgsFunction = cobra.NoFileCompletions
@@ -136,6 +140,14 @@ func createRun(ctx context.Context, opts *CreateOptions) error {
 	svc, err := opts.Service()
 	if err != nil {
 		return err
+	}
+	if opts.DryRun {
+		pl, err := svc.PlanCreate(ctx, opts.Spec, opts.IO.ErrOut)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "Dry run, nothing was changed. %s\n", shared.PlanSummary(*pl))
+		return shared.PrintPlans(shared.Printer(opts.IO, opts.Format), opts.IO.ErrOut, []fleet.Plan{*pl})
 	}
 	t, err := svc.Create(ctx, opts.Spec, opts.IO.ErrOut)
 	if err != nil {

@@ -113,6 +113,7 @@ type fakeCreator struct {
 	createErr error
 	report    *fleet.VerifyReport
 	verifyErr error
+	planned   []fleet.Spec
 }
 
 func (f *fakeCreator) Create(_ context.Context, spec fleet.Spec, progress io.Writer) (*fleet.Tenant, error) {

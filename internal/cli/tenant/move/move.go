@@ -24,6 +24,7 @@ import (
 type Mover interface {
 	Move(ctx context.Context, o fleet.MoveOptions, progress io.Writer) (*fleet.MoveReport, error)
 	FinalizeDue(ctx context.Context, progress io.Writer) ([]*fleet.MoveReport, error)
+	PlanMove(ctx context.Context, name string, tier tenantspec.Tier, progress io.Writer) (*fleet.Plan, error)
 }
 
 // MoveOptions are the dependencies and parsed flags of move.
@@ -36,6 +37,9 @@ type MoveOptions struct {
 	// Due finalizes every move whose retention has passed.
 	Due bool
 	Yes bool
+	// DryRun previews the move: its refusals and the stack changes of its
+	// prepare phase. Nothing is changed.
+	DryRun bool
 }
 
 // NewCmdMove returns the move command. runF, when not nil, receives the
@@ -113,7 +117,10 @@ rollout, or a second move of the same tenant, is refused.`,
 			if err := check(opts, retain); err != nil {
 				return err
 			}
-			if !opts.Yes && !opts.IO.InTerminal && !opts.Due {
+			if opts.DryRun && (opts.Due || opts.Move.Abort || opts.Move.Phase != "" || opts.Move.Tier == "") {
+				return cmdutil.Usagef("--dry-run previews a move to a tier: give --tier, and no --due, --abort or --phase")
+			}
+			if !opts.Yes && !opts.DryRun && !opts.IO.InTerminal && !opts.Due {
 				return cmdutil.Usagef("refusing to move tenant %q without confirmation: stdin is not a terminal; pass --yes", opts.Move.Name)
 			}
 			opts.Format = f.Format()
@@ -133,6 +140,7 @@ rollout, or a second move of the same tenant, is refused.`,
 	fl.DurationVar(&opts.Move.PauseTimeout, "pause-timeout", 5*time.Second, "how long the cutover waits for the tenant's running transactions before giving up (writes resume)")
 	fl.BoolVar(&opts.Due, "due", false, "finalize every move whose --retain has passed (safe from cron)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "move without asking (required when stdin is not a terminal)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "show what the move would do (its refusals, and a Pulumi preview of the new tier's resources); change nothing")
 	_ = cmd.RegisterFlagCompletionFunc("tier", cobra.FixedCompletions([]string{"shared", "schema", "database"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("phase", cobra.FixedCompletions([]string{"prepare", "cutover", "finalize"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -196,6 +204,18 @@ func ParseRetention(s string) (time.Duration, error) {
 
 func moveRun(ctx context.Context, opts *MoveOptions) error {
 	o := opts.Move
+	if opts.DryRun {
+		svc, err := opts.Service()
+		if err != nil {
+			return err
+		}
+		pl, err := svc.PlanMove(ctx, o.Name, o.Tier, opts.IO.ErrOut)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "Dry run, nothing was changed. %s\n", shared.PlanSummary(*pl))
+		return shared.PrintPlans(shared.Printer(opts.IO, opts.Format), opts.IO.ErrOut, []fleet.Plan{*pl})
+	}
 	if !opts.Yes && !opts.Due {
 		what := fmt.Sprintf("Move tenant %q to the %s tier?", o.Name, o.Tier)
 		switch {

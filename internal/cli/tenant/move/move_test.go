@@ -99,8 +99,9 @@ func TestParseRetention(t *testing.T) {
 type fakeMover struct {
 	moves []fleet.MoveOptions
 	due   int
-	rep   *fleet.MoveReport
-	err   error
+	rep     *fleet.MoveReport
+	err     error
+	planned []fleet.MoveOptions
 }
 
 func (f *fakeMover) Move(_ context.Context, o fleet.MoveOptions, _ io.Writer) (*fleet.MoveReport, error) {

@@ -21,6 +21,7 @@ import (
 type Updater interface {
 	Get(ctx context.Context, name string) (*fleet.Tenant, error)
 	Update(ctx context.Context, spec fleet.Spec, progress io.Writer) (*fleet.Tenant, error)
+	PlanUpdate(ctx context.Context, spec fleet.Spec, progress io.Writer) (*fleet.Plan, error)
 }
 
 // UpdateOptions are the dependencies and parsed flags of update. Zero
@@ -43,6 +44,8 @@ type UpdateOptions struct {
 	// Reconcile asks for no change of spec: the tenant's stack is run
 	// again, so that it gets what a newer tenantstack adds.
 	Reconcile bool
+	// DryRun previews the update: nothing is changed.
+	DryRun bool
 }
 
 // NewCmdUpdate returns the update command. runF, when not nil, receives the
@@ -122,6 +125,7 @@ an existing tenant what the new version adds (grants, role settings).`,
 	fl.IntVar(&opts.Replicas, "replicas", 0, "new number of workload replicas")
 	fl.StringVar(&opts.Host, "host", "", "new host name the workload is served on")
 	fl.IntVar(&opts.ConnectionLimit, "connection-limit", 0, "new limit on the tenant's PostgreSQL connections")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "show what would change (a Pulumi preview, policy checks included); change nothing")
 	fl.BoolVar(&opts.Reconcile, "reconcile", false, "change nothing of the spec; run the tenant's stack again (after upgrading tenantstack)")
 	_ = cmd.RegisterFlagCompletionFunc("tier", cobra.FixedCompletions(shared.Tiers(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -142,6 +146,14 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 	spec, err := merge(cur.Spec, opts)
 	if err != nil {
 		return err
+	}
+	if opts.DryRun {
+		pl, err := svc.PlanUpdate(ctx, spec, opts.IO.ErrOut)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "Dry run, nothing was changed. %s\n", shared.PlanSummary(*pl))
+		return shared.PrintPlans(shared.Printer(opts.IO, opts.Format), opts.IO.ErrOut, []fleet.Plan{*pl})
 	}
 	t, err := svc.Update(ctx, spec, opts.IO.ErrOut)
 	if err != nil {

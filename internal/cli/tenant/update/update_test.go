@@ -74,6 +74,7 @@ type fakeUpdater struct {
 	getErr  error
 	got     []string
 	updated []fleet.Spec
+	planned []fleet.Spec
 }
 
 func (f *fakeUpdater) Get(_ context.Context, name string) (*fleet.Tenant, error) {
