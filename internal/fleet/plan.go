@@ -130,6 +130,10 @@ type changeMeta struct {
 // preview runs a preview of st with the program set for next, and returns
 // its steps. The policy packs run too, so a plan shows what they refuse.
 func (s *Service) preview(ctx context.Context, st auto.Stack, prev *state, next state, progress io.Writer) ([]Change, error) {
+	packs, err := s.policyPacks()
+	if err != nil {
+		return nil, err
+	}
 	if err := s.setProgram(ctx, st, prev, &next); err != nil {
 		return nil, err
 	}
@@ -137,10 +141,10 @@ func (s *Service) preview(ctx context.Context, st auto.Stack, prev *state, next 
 	pe, waitProgress := progressEvents(io.Discard, next.Spec.Name)
 	fan := fanOut(ch, pe)
 	opts := []optpreview.Option{optpreview.EventStreams(fan)}
-	if len(s.PolicyPacks) > 0 {
-		opts = append(opts, optpreview.PolicyPacks(s.PolicyPacks...))
+	if len(packs) > 0 {
+		opts = append(opts, optpreview.PolicyPacks(packs...))
 	}
-	_, err := st.Preview(ctx, opts...)
+	_, err = st.Preview(ctx, opts...)
 	got := changes()
 	waitProgress()
 	if err != nil {

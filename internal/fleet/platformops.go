@@ -97,10 +97,14 @@ func (s *Service) PlatformUp(ctx context.Context, config PlatformConfig, progres
 	if err != nil {
 		return nil, err
 	}
+	packs, err := s.policyPacks()
+	if err != nil {
+		return nil, err
+	}
 	events, wait := progressEvents(progress, "platform")
 	opts := []optup.Option{optup.EventStreams(events)}
-	if len(s.PolicyPacks) > 0 {
-		opts = append(opts, optup.PolicyPacks(s.PolicyPacks...))
+	if len(packs) > 0 {
+		opts = append(opts, optup.PolicyPacks(packs...))
 	}
 	res, err := st.Up(ctx, opts...)
 	wait()
@@ -116,10 +120,14 @@ func (s *Service) PlatformPreview(ctx context.Context, config PlatformConfig, pr
 	if err != nil {
 		return nil, err
 	}
+	packs, err := s.policyPacks()
+	if err != nil {
+		return nil, err
+	}
 	events, wait := progressEvents(progress, "platform")
 	opts := []optpreview.Option{optpreview.EventStreams(events)}
-	if len(s.PolicyPacks) > 0 {
-		opts = append(opts, optpreview.PolicyPacks(s.PolicyPacks...))
+	if len(packs) > 0 {
+		opts = append(opts, optpreview.PolicyPacks(packs...))
 	}
 	res, err := st.Preview(ctx, opts...)
 	wait()

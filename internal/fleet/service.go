@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/tenantstack/tenantstack/internal/engine"
 )
@@ -14,6 +15,11 @@ type Service struct {
 	Platform string
 	// PolicyPacks are policy pack paths every tenant `up` runs with.
 	PolicyPacks []string
+	// PolicyMissing, when set, says why no policy pack was found: every
+	// up and preview is then refused, unless NoPolicy says to run without.
+	PolicyMissing error
+	// NoPolicy runs ups and previews without policy packs (--no-policy).
+	NoPolicy bool
 
 	// Prober runs the live isolation probes of verify. It is set by the
 	// caller (the CLI wires internal/probe) so that the probes can depend
@@ -30,4 +36,19 @@ type Prober func(ctx context.Context, p *Platform, self Credentials, others []Cr
 // NewService returns a Service over eng for the given platform.
 func NewService(eng *engine.Engine, platform string, policyPacks ...string) *Service {
 	return &Service{eng: eng, Platform: platform, PolicyPacks: policyPacks}
+}
+
+// policyPacks returns the policy packs an up or preview runs with. The
+// guardrails are never skipped silently: without a pack, and unless
+// NoPolicy is set, it refuses.
+func (s *Service) policyPacks() ([]string, error) {
+	switch {
+	case s.NoPolicy:
+		return nil, nil
+	case len(s.PolicyPacks) > 0:
+		return s.PolicyPacks, nil
+	case s.PolicyMissing != nil:
+		return nil, fmt.Errorf("%w: the guardrails policy pack is missing (%v), so nothing was changed; build it with \"make build\", or pass --no-policy to run without the guardrails", ErrInvalid, s.PolicyMissing)
+	}
+	return nil, nil
 }

@@ -107,11 +107,15 @@ func (s *Service) convergeState(ctx context.Context, st auto.Stack, prev *state,
 	}
 	spec, status := next.Spec, next.Status
 	events, wait := progressEvents(progress, spec.Name)
-	opts := []optup.Option{optup.EventStreams(events)}
-	if len(s.PolicyPacks) > 0 {
-		opts = append(opts, optup.PolicyPacks(s.PolicyPacks...))
+	packs, err := s.policyPacks()
+	if err != nil {
+		return nil, err
 	}
-	_, err := st.Up(ctx, opts...)
+	opts := []optup.Option{optup.EventStreams(events)}
+	if len(packs) > 0 {
+		opts = append(opts, optup.PolicyPacks(packs...))
+	}
+	_, err = st.Up(ctx, opts...)
 	wait()
 	if err != nil {
 		return nil, s.explainUpError(spec.Name, err)

@@ -298,6 +298,13 @@ func TestMoveEveryDirection(t *testing.T) {
 			if c, err := credentials(t, mover); err != nil || c.Tier != string(to) {
 				t.Errorf("the credentials say tier %q (%v); want %s", c.Tier, err, to)
 			}
+			// The stack describes the new tier: its preview changes nothing.
+			var plans []fleet.Plan
+			if err := json.Unmarshal([]byte(must(t, "update", mover, "--reconcile", "--dry-run", "-o", "json")), &plans); err != nil || len(plans) != 1 {
+				t.Errorf("update --reconcile --dry-run after the move: %v", err)
+			} else if len(plans[0].Changes) != 0 {
+				t.Errorf("a preview of the tenant's stack after the move would change %+v; want nothing", plans[0].Changes)
+			}
 			// The old copy is gone.
 			switch from {
 			case tenantspec.TierShared:

@@ -134,6 +134,9 @@ All state lives under TENANTSTACK_HOME (default ~/.tenantstack).`,
 		"Pulumi backend URL for stack state (default file://$TENANTSTACK_HOME/state; env TENANTSTACK_BACKEND)")
 	cmd.PersistentFlags().StringVar(&platform, "platform", envOr("TENANTSTACK_PLATFORM", "local"),
 		"the platform stack (environment) tenants belong to (env TENANTSTACK_PLATFORM)")
+	var noPolicy bool
+	cmd.PersistentFlags().BoolVar(&noPolicy, "no-policy", os.Getenv("TENANTSTACK_NO_POLICY") == "1",
+		"run ups and previews without the guardrails policy pack (refused by default when it is missing; env TENANTSTACK_NO_POLICY=1)")
 	var svc *fleet.Service
 	f.Fleet = func() (*fleet.Service, error) {
 		if svc != nil {
@@ -153,10 +156,15 @@ All state lives under TENANTSTACK_HOME (default ~/.tenantstack).`,
 		// Every tenant and platform up runs with the guardrails policy
 		// pack when it is built (make build puts it beside tenantctl).
 		var packs []string
-		if pack, err := toolchain.Lookup(guardrailsPack); err == nil {
+		pack, lookErr := toolchain.Lookup(guardrailsPack)
+		if lookErr == nil && !noPolicy {
 			packs = append(packs, pack)
 		}
 		svc = fleet.NewService(eng, platform, packs...)
+		svc.PolicyMissing, svc.NoPolicy = lookErr, noPolicy
+		if noPolicy {
+			fmt.Fprintln(f.IO.ErrOut, "warning: --no-policy: changes run without the guardrails policy pack")
+		}
 		svc.Prober = func(ctx context.Context, p *fleet.Platform, self fleet.Credentials, others []fleet.Credentials) ([]fleet.Probe, error) {
 			return probe.Run(ctx, probe.Admin{PostgresURL: p.PostgresAdminURL, RedisURL: p.RedisAdminURL, Kubeconfig: p.Kubeconfig, PlatformDatabase: p.Database}, self, others)
 		}

@@ -97,8 +97,8 @@ func TestParseRetention(t *testing.T) {
 
 // fakeMover records the moves it is asked for and answers with rep, err.
 type fakeMover struct {
-	moves []fleet.MoveOptions
-	due   int
+	moves   []fleet.MoveOptions
+	due     int
 	rep     *fleet.MoveReport
 	err     error
 	planned []fleet.MoveOptions
