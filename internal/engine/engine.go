@@ -29,6 +29,37 @@ type Engine struct {
 	Command auto.PulumiCommand
 	// Repaired lists the torn state sidecars New removed (see filestate.go).
 	Repaired []string
+	// SecretsProvider encrypts the secrets of stacks this engine creates:
+	// "passphrase" (the default, keyed by TENANTSTACK_HOME/passphrase), or a
+	// KMS such as awskms://alias/x, gcpkms://projects/..., azurekeyvault://...
+	// or hashivault://key, or "default" for Pulumi Cloud's own. Set it with
+	// SetSecretsProvider.
+	SecretsProvider string
+}
+
+// SetSecretsProvider checks and sets the secrets provider of new stacks.
+func (e *Engine) SetSecretsProvider(p string) error {
+	if err := ValidateSecretsProvider(p); err != nil {
+		return err
+	}
+	if p != "" {
+		e.SecretsProvider = p
+	}
+	return nil
+}
+
+// ValidateSecretsProvider accepts the secrets providers Pulumi knows.
+func ValidateSecretsProvider(p string) error {
+	switch {
+	case p == "", p == "passphrase", p == "default":
+		return nil
+	}
+	for _, scheme := range []string{"awskms://", "azurekeyvault://", "gcpkms://", "hashivault://"} {
+		if strings.HasPrefix(p, scheme) && len(p) > len(scheme) {
+			return nil
+		}
+	}
+	return fmt.Errorf("secrets provider %q is not one Pulumi knows: use passphrase, default (Pulumi Cloud), or a key URL awskms://..., azurekeyvault://..., gcpkms://... or hashivault://...", p)
 }
 
 // New returns the engine for the given home, creating its directories and
@@ -79,7 +110,7 @@ func New(homeDir, backendURL string) (*Engine, error) {
 			return nil, fmt.Errorf("checking the state in %s: %w", dir, err)
 		}
 	}
-	return &Engine{Home: homeDir, BackendURL: backendURL, Env: env, Command: cmd, Repaired: repaired}, nil
+	return &Engine{Home: homeDir, BackendURL: backendURL, Env: env, Command: cmd, Repaired: repaired, SecretsProvider: "passphrase"}, nil
 }
 
 // cliRoot returns the directory whose bin/ holds pulumi, as the Automation
@@ -114,6 +145,6 @@ func (e *Engine) Workspace(workDir string) []auto.LocalWorkspaceOption {
 		auto.PulumiHome(e.Env["PULUMI_HOME"]),
 		auto.EnvVars(e.Env),
 		auto.Pulumi(e.Command),
-		auto.SecretsProvider("passphrase"),
+		auto.SecretsProvider(e.SecretsProvider),
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -19,7 +20,7 @@ import (
 
 	"github.com/tenantstack/tenantstack/components/tenant"
 	"github.com/tenantstack/tenantstack/internal/migrate"
-	"github.com/tenantstack/tenantstack/internal/toolchain"
+	"github.com/tenantstack/tenantstack/internal/probe"
 )
 
 // Delete offboards a tenant: it exports the tenant's data to exportDir if
@@ -332,29 +333,29 @@ func redisKeyPattern(prefix string) string {
 	return b.String() + "*"
 }
 
-// namespaceGone waits up to wait for the namespace to finish terminating.
+// namespaceGone waits up to wait for the namespace to finish terminating,
+// asking the API server (through the kubeconfig, as client-go reads it).
 func namespaceGone(ctx context.Context, kubeconfig, ns string, wait time.Duration) (bool, error) {
-	kubectl, err := toolchain.Lookup("kubectl")
+	c, err := probe.LoadKubeconfig(kubeconfig)
 	if err != nil {
 		return false, err
 	}
+	defer c.Close()
 	deadline := time.Now().Add(wait)
 	for {
-		out, err := exec.CommandContext(ctx, kubectl, "--kubeconfig", kubeconfig, "get", "namespace", ns,
-			"--ignore-not-found", "-o", "name").CombinedOutput()
-		if err != nil {
-			return false, fmt.Errorf("kubectl get namespace %s: %v: %s", ns, err, out)
-		}
-		if strings.TrimSpace(string(out)) == "" {
+		err := c.Do(ctx, http.MethodGet, "/api/v1/namespaces/"+url.PathEscape(ns), nil, nil)
+		switch {
+		case probe.IsNotFound(err):
 			return true, nil
-		}
-		if time.Now().After(deadline) {
+		case err != nil:
+			return false, fmt.Errorf("reading namespace %s: %w", ns, err)
+		case time.Now().After(deadline):
 			return false, nil
 		}
 		select {
 		case <-ctx.Done():
 			return false, ctx.Err()
-		case <-time.After(time.Second):
+		case <-time.After(500 * time.Millisecond):
 		}
 	}
 }

@@ -3,9 +3,6 @@ package probe
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,186 +13,96 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	// The oidc auth provider of older kubeconfigs; exec credential
+	// plugins need no import.
+	_ "k8s.io/client-go/plugin/pkg/client/auth/oidc"
 )
 
-// kubeconfig is the part of a kubeconfig file the probes use: the current
-// context's cluster and user, authenticated by client certificate or
-// bearer token.
-type kubeconfig struct {
-	CurrentContext string `yaml:"current-context"`
-	Clusters       []struct {
-		Name    string `yaml:"name"`
-		Cluster struct {
-			Server                   string `yaml:"server"`
-			CertificateAuthority     string `yaml:"certificate-authority"`
-			CertificateAuthorityData string `yaml:"certificate-authority-data"`
-			InsecureSkipTLSVerify    bool   `yaml:"insecure-skip-tls-verify"`
-			TLSServerName            string `yaml:"tls-server-name"`
-		} `yaml:"cluster"`
-	} `yaml:"clusters"`
-	Users []struct {
-		Name string `yaml:"name"`
-		User struct {
-			ClientCertificate     string `yaml:"client-certificate"`
-			ClientCertificateData string `yaml:"client-certificate-data"`
-			ClientKey             string `yaml:"client-key"`
-			ClientKeyData         string `yaml:"client-key-data"`
-			Token                 string `yaml:"token"`
-			TokenFile             string `yaml:"tokenFile"`
-		} `yaml:"user"`
-	} `yaml:"users"`
-	Contexts []struct {
-		Name    string `yaml:"name"`
-		Context struct {
-			Cluster string `yaml:"cluster"`
-			User    string `yaml:"user"`
-		} `yaml:"context"`
-	} `yaml:"contexts"`
-}
-
 // KubeClient calls one Kubernetes API server as the current user of a
-// kubeconfig, with net/http (no client-go). The probes use it for
-// SubjectAccessReviews; tests use it to lay out namespaces.
+// kubeconfig. The kubeconfig is read by client-go, as kubectl reads it:
+// contexts, client certificates, tokens and token files, exec credential
+// plugins (EKS, GKE, AKS), the oidc auth provider, proxy-url and the
+// proxy environment all work. The probes use it for SubjectAccessReviews;
+// tests use it to lay out namespaces.
 type KubeClient struct {
 	server string
-	token  string
 	http   *http.Client
 }
 
 // LoadKubeconfig returns a client for the current context of the
-// kubeconfig at path. Relative file paths in it
-// are relative to its directory, as kubectl reads them.
+// kubeconfig at path. Relative file paths in it are relative to its
+// directory, as kubectl reads them.
 func LoadKubeconfig(path string) (*KubeClient, error) {
+	return LoadKubeconfigContext(path, "")
+}
+
+// LoadKubeconfigContext is LoadKubeconfig for a named context ("" for the
+// current one).
+func LoadKubeconfigContext(path, context string) (*KubeClient, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading kubeconfig: %w", err)
 	}
-	c, err := parseKubeconfig(data, filepath.Dir(path))
+	c, err := parseKubeconfig(data, filepath.Dir(path), context)
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
 	}
 	return c, nil
 }
 
-// parseKubeconfig builds a client for the current context of a kubeconfig
-// whose relative paths are relative to dir.
-func parseKubeconfig(data []byte, dir string) (*KubeClient, error) {
-	var kc kubeconfig
-	if err := yaml.Unmarshal(data, &kc); err != nil {
+// parseKubeconfig builds a client for a context (the current one when
+// context is "") of a kubeconfig whose relative paths are relative to dir.
+func parseKubeconfig(data []byte, dir, context string) (*KubeClient, error) {
+	cfg, err := clientcmd.Load(data)
+	if err != nil {
 		return nil, fmt.Errorf("not a kubeconfig: %w", err)
 	}
-	if kc.CurrentContext == "" {
+	origin := filepath.Join(dir, "kubeconfig")
+	for _, c := range cfg.Clusters {
+		c.LocationOfOrigin = origin
+	}
+	for _, a := range cfg.AuthInfos {
+		a.LocationOfOrigin = origin
+	}
+	if err := clientcmd.ResolveLocalPaths(cfg); err != nil {
+		return nil, err
+	}
+	if context == "" && cfg.CurrentContext == "" {
 		return nil, errors.New("no current-context; select one with \"kubectl config use-context\"")
 	}
-	var clusterName, userName string
-	found := false
-	for _, c := range kc.Contexts {
-		if c.Name == kc.CurrentContext {
-			clusterName, userName, found = c.Context.Cluster, c.Context.User, true
-		}
+	// client-go says little when a context names what the file lacks.
+	name := context
+	if name == "" {
+		name = cfg.CurrentContext
 	}
-	if !found {
-		return nil, fmt.Errorf("current-context %q is not among its contexts", kc.CurrentContext)
+	ctx, ok := cfg.Contexts[name]
+	switch {
+	case !ok && context == "":
+		return nil, fmt.Errorf("current-context %q is not among its contexts", name)
+	case !ok:
+		return nil, fmt.Errorf("context %q is not among its contexts", name)
+	case cfg.Clusters[ctx.Cluster] == nil:
+		return nil, fmt.Errorf("context %q names cluster %q, which it does not define", name, ctx.Cluster)
+	case cfg.AuthInfos[ctx.AuthInfo] == nil:
+		return nil, fmt.Errorf("context %q names user %q, which it does not define", name, ctx.AuthInfo)
 	}
-	resolve := func(p string) string {
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(dir, p)
+	rc, err := clientcmd.NewDefaultClientConfig(*cfg, &clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
+	if err != nil {
+		return nil, err
 	}
-	// inline returns the decoded data field, or the file's contents.
-	inline := func(field, data, file string) ([]byte, error) {
-		if data != "" {
-			b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(data))
-			if err != nil {
-				return nil, fmt.Errorf("%s-data is not base64: %w", field, err)
-			}
-			return b, nil
-		}
-		if file == "" {
-			return nil, nil
-		}
-		b, err := os.ReadFile(resolve(file))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", field, err)
-		}
-		return b, nil
+	rc.Timeout = 30 * time.Second
+	hc, err := rest.HTTPClientFor(rc)
+	if err != nil {
+		return nil, err
 	}
-
-	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	c := &KubeClient{}
-	found = false
-	for _, cl := range kc.Clusters {
-		if cl.Name != clusterName {
-			continue
-		}
-		found = true
-		c.server = strings.TrimSuffix(cl.Cluster.Server, "/")
-		ca, err := inline("certificate-authority", cl.Cluster.CertificateAuthorityData, cl.Cluster.CertificateAuthority)
-		if err != nil {
-			return nil, err
-		}
-		if len(ca) > 0 {
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(ca) {
-				return nil, fmt.Errorf("cluster %q: certificate-authority holds no PEM certificate", clusterName)
-			}
-			tlsCfg.RootCAs = pool
-		}
-		tlsCfg.InsecureSkipVerify = cl.Cluster.InsecureSkipTLSVerify //nolint:gosec // as the kubeconfig asks, like kubectl
-		tlsCfg.ServerName = cl.Cluster.TLSServerName
+	u, _, err := rest.DefaultServerUrlFor(rc)
+	if err != nil {
+		return nil, err
 	}
-	if !found {
-		return nil, fmt.Errorf("context %q names cluster %q, which it does not define", kc.CurrentContext, clusterName)
-	}
-	if c.server == "" {
-		return nil, fmt.Errorf("cluster %q has no server", clusterName)
-	}
-	found = false
-	for _, u := range kc.Users {
-		if u.Name != userName {
-			continue
-		}
-		found = true
-		cert, err := inline("client-certificate", u.User.ClientCertificateData, u.User.ClientCertificate)
-		if err != nil {
-			return nil, err
-		}
-		key, err := inline("client-key", u.User.ClientKeyData, u.User.ClientKey)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case len(cert) > 0 && len(key) > 0:
-			pair, err := tls.X509KeyPair(cert, key)
-			if err != nil {
-				return nil, fmt.Errorf("user %q: client certificate and key: %w", userName, err)
-			}
-			tlsCfg.Certificates = []tls.Certificate{pair}
-		case len(cert) > 0 || len(key) > 0:
-			return nil, fmt.Errorf("user %q has a client certificate or key but not both", userName)
-		}
-		c.token = u.User.Token
-		if c.token == "" && u.User.TokenFile != "" {
-			b, err := os.ReadFile(resolve(u.User.TokenFile))
-			if err != nil {
-				return nil, fmt.Errorf("user %q: tokenFile: %w", userName, err)
-			}
-			c.token = strings.TrimSpace(string(b))
-		}
-		if len(tlsCfg.Certificates) == 0 && c.token == "" {
-			return nil, fmt.Errorf("user %q has neither a client certificate nor a token", userName)
-		}
-	}
-	if !found {
-		return nil, fmt.Errorf("context %q names user %q, which it does not define", kc.CurrentContext, userName)
-	}
-	c.http = &http.Client{
-		Transport: &http.Transport{TLSClientConfig: tlsCfg, Proxy: http.ProxyFromEnvironment},
-		Timeout:   30 * time.Second,
-	}
-	return c, nil
+	return &KubeClient{server: strings.TrimSuffix(u.String(), "/"), http: hc}, nil
 }
 
 // APIError is a response other than 2xx from the API server.
@@ -234,9 +141,6 @@ func (c *KubeClient) Do(ctx context.Context, method, path string, in, out any) e
 	req.Header.Set("Accept", "application/json")
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

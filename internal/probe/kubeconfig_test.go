@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"net"
 	"net/http"
@@ -170,23 +171,100 @@ func TestKubeconfigCertificateDataAndFiles(t *testing.T) {
 	}
 }
 
-func TestKubeconfigToken(t *testing.T) {
+// tokenServer is a TLS API server that answers only the bearer token
+// "s3cret", as kube-apiserver does for a service account or an exec
+// plugin's token.
+func (p *testPKI) tokenServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	pair, err := tls.X509KeyPair(p.serverCert, p.serverKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer s3cret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"kind":"Status","message":"Unauthorized","code":401}`))
+			return
+		}
+		w.Write([]byte(`{"kind":"NamespaceList","items":[]}`))
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestKubeconfigTokenAndExecCredentials(t *testing.T) {
 	t.Parallel()
+	pki := newTestPKI(t)
+	srv := pki.tokenServer(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "token"), []byte("s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, user := range []map[string]string{{"token": "s3cret"}, {"tokenFile": "token"}} {
-		c, err := parseKubeconfig([]byte(kubeconfigYAML("https://127.0.0.1:6443/", map[string]string{"insecure-skip-tls-verify": "true"}, user)), dir)
-		if err != nil {
-			t.Fatalf("%v: %v", user, err)
-		}
-		if c.token != "s3cret" {
-			t.Errorf("%v: token = %q", user, c.token)
-		}
-		if c.server != "https://127.0.0.1:6443" {
-			t.Errorf("server = %q, want the trailing slash trimmed", c.server)
-		}
+	// An exec credential plugin, like aws eks get-token or
+	// gke-gcloud-auth-plugin: it prints an ExecCredential with a token.
+	plugin := filepath.Join(dir, "get-token")
+	script := "#!/bin/sh\necho '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"'\"$TOKEN\"'\"}}'\n"
+	if err := os.WriteFile(plugin, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	exec := func(token string) string {
+		return "{apiVersion: client.authentication.k8s.io/v1, command: " + plugin + ", interactiveMode: Never, env: [{name: TOKEN, value: " + token + "}]}"
+	}
+	ca := map[string]string{"certificate-authority-data": b64(pki.caPEM)}
+	for _, tt := range []struct {
+		name       string
+		user       map[string]string
+		wantDenied bool
+	}{
+		{name: "token", user: map[string]string{"token": "s3cret"}},
+		{name: "token file", user: map[string]string{"tokenFile": "token"}},
+		{name: "exec plugin", user: map[string]string{"exec": exec("s3cret")}},
+		{name: "exec plugin with the wrong token", user: map[string]string{"exec": exec("wrong")}, wantDenied: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseKubeconfig([]byte(kubeconfigYAML(srv.URL+"/", ca, tt.user)), dir, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if c.Server() != srv.URL {
+				t.Errorf("server = %q, want %q (the trailing slash trimmed)", c.Server(), srv.URL)
+			}
+			err = c.Do(t.Context(), http.MethodGet, "/api/v1/namespaces", nil, nil)
+			var ae *APIError
+			switch {
+			case tt.wantDenied && (!errors.As(err, &ae) || ae.StatusCode != http.StatusUnauthorized):
+				t.Errorf("GET with a wrong token: %v, want a 401", err)
+			case !tt.wantDenied && err != nil:
+				t.Errorf("GET: %v", err)
+			}
+		})
+	}
+}
+
+func TestKubeconfigNamedContext(t *testing.T) {
+	t.Parallel()
+	pki := newTestPKI(t)
+	srv := pki.tokenServer(t)
+	// The current context points nowhere; the named one works.
+	yaml := kubeconfigYAML(srv.URL, map[string]string{"certificate-authority-data": b64(pki.caPEM)}, map[string]string{"token": "s3cret"})
+	yaml = strings.Replace(yaml, "current-context: dev", "current-context: other", 1)
+	path := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadKubeconfigContext(path, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Do(t.Context(), http.MethodGet, "/api/v1/namespaces", nil, nil); err != nil {
+		t.Errorf("GET through the named context: %v", err)
+	}
+	if _, err := LoadKubeconfigContext(path, "absent"); err == nil {
+		t.Errorf("a context the file lacks was accepted")
 	}
 }
 
@@ -201,19 +279,18 @@ func TestKubeconfigErrors(t *testing.T) {
 		{"no current context", "apiVersion: v1\nclusters: []\n", "no current-context"},
 		{"unknown current context", "current-context: gone\ncontexts: []\n", `current-context "gone" is not among its contexts`},
 		{"unknown cluster", "current-context: dev\ncontexts:\n- name: dev\n  context: {cluster: c, user: u}\n", `names cluster "c", which it does not define`},
-		{"no server", kubeconfigYAML("", nil, goodUser), `cluster "c" has no server`},
+		{"no server", kubeconfigYAML("", nil, goodUser), `no server found for cluster "c"`},
 		{"unknown user", "current-context: dev\ncontexts:\n- name: dev\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: https://x}\n", `names user "u", which it does not define`},
-		{"certificate without key", kubeconfigYAML("https://x", nil, map[string]string{"client-certificate-data": b64(pki.clientCert)}), "not both"},
-		{"no credentials", kubeconfigYAML("https://x", nil, map[string]string{"username": "admin"}), "neither a client certificate nor a token"},
-		{"bad base64", kubeconfigYAML("https://x", map[string]string{"certificate-authority-data": "abc$def"}, goodUser), "not base64"},
-		{"CA not PEM", kubeconfigYAML("https://x", map[string]string{"certificate-authority-data": b64([]byte("junk"))}, goodUser), "no PEM certificate"},
+		{"certificate without key", kubeconfigYAML("https://x", nil, map[string]string{"client-certificate-data": b64(pki.clientCert)}), "client-key-data or client-key must be specified"},
+		{"bad base64", kubeconfigYAML("https://x", map[string]string{"certificate-authority-data": "abc$def"}, goodUser), "illegal base64"},
+		{"CA not PEM", kubeconfigYAML("https://x", map[string]string{"certificate-authority-data": b64([]byte("junk"))}, goodUser), "unable to load root certificates"},
 		{"missing file", kubeconfigYAML("https://x", map[string]string{"certificate-authority": "missing.crt"}, goodUser), "missing.crt"},
-		{"mismatched key", kubeconfigYAML("https://x", nil, map[string]string{"client-certificate-data": b64(pki.clientCert), "client-key-data": b64(pki.serverKey)}), "client certificate and key"},
+		{"mismatched key", kubeconfigYAML("https://x", nil, map[string]string{"client-certificate-data": b64(pki.clientCert), "client-key-data": b64(pki.serverKey)}), "private key does not match public key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := parseKubeconfig([]byte(tt.yaml), t.TempDir())
+			_, err := parseKubeconfig([]byte(tt.yaml), t.TempDir(), "")
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error = %v, want one containing %q", err, tt.want)
 			}
@@ -233,7 +310,7 @@ func TestAPIErrorCarriesStatusMessage(t *testing.T) {
 		w.Write([]byte(`{"kind":"Status","message":"namespaces \"x\" not found","code":404}`))
 	}))
 	c, err := parseKubeconfig([]byte(kubeconfigYAML(srv.URL, map[string]string{"certificate-authority-data": b64(pki.caPEM)},
-		map[string]string{"client-certificate-data": b64(pki.clientCert), "client-key-data": b64(pki.clientKey)})), "")
+		map[string]string{"client-certificate-data": b64(pki.clientCert), "client-key-data": b64(pki.clientKey)})), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

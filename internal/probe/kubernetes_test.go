@@ -57,7 +57,7 @@ func fakeAuthorizer(t *testing.T, allow func(sarSpec) bool, accounts ...string) 
 		}
 	}))
 	c, err := parseKubeconfig([]byte(kubeconfigYAML(srv.URL, map[string]string{"certificate-authority-data": b64(pki.caPEM)},
-		map[string]string{"client-certificate-data": b64(pki.clientCert), "client-key-data": b64(pki.clientKey)})), "")
+		map[string]string{"client-certificate-data": b64(pki.clientCert), "client-key-data": b64(pki.clientKey)})), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

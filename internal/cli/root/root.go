@@ -134,6 +134,9 @@ All state lives under TENANTSTACK_HOME (default ~/.tenantstack).`,
 		"Pulumi backend URL for stack state (default file://$TENANTSTACK_HOME/state; env TENANTSTACK_BACKEND)")
 	cmd.PersistentFlags().StringVar(&platform, "platform", envOr("TENANTSTACK_PLATFORM", "local"),
 		"the platform stack (environment) tenants belong to (env TENANTSTACK_PLATFORM)")
+	var secretsProvider string
+	cmd.PersistentFlags().StringVar(&secretsProvider, "secrets-provider", os.Getenv("TENANTSTACK_SECRETS_PROVIDER"),
+		"how new stacks encrypt their secrets: passphrase (default), default (Pulumi Cloud), or a KMS key URL such as awskms://alias/tenantstack (env TENANTSTACK_SECRETS_PROVIDER)")
 	var noPolicy bool
 	cmd.PersistentFlags().BoolVar(&noPolicy, "no-policy", os.Getenv("TENANTSTACK_NO_POLICY") == "1",
 		"run ups and previews without the guardrails policy pack (refused by default when it is missing; env TENANTSTACK_NO_POLICY=1)")
@@ -149,6 +152,9 @@ All state lives under TENANTSTACK_HOME (default ~/.tenantstack).`,
 		eng, err := engine.New(dir, backend)
 		if err != nil {
 			return nil, err
+		}
+		if err := eng.SetSecretsProvider(secretsProvider); err != nil {
+			return nil, &cmdutil.UsageError{Err: fmt.Errorf("--secrets-provider: %w", err)}
 		}
 		for _, p := range eng.Repaired {
 			fmt.Fprintf(f.IO.ErrOut, "warning: removed %s, a state sidecar torn by a killed process\n", p)
