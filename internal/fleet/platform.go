@@ -9,6 +9,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+
+	"github.com/tenantstack/tenantstack/stacks/tenant/tenantprogram"
 )
 
 // PlatformProject is the Pulumi project of the platform stack (the root
@@ -20,25 +22,7 @@ const (
 
 // Platform holds the outputs of the platform stack that tenants need. The
 // platform program (stacks/platform) exports them under these names.
-type Platform struct {
-	PostgresHost     string `json:"postgresHost"`
-	PostgresPort     int    `json:"postgresPort"`
-	PoolerHost       string `json:"poolerHost"`
-	PoolerPort       int    `json:"poolerPort"`
-	Database         string `json:"platformDatabase"`
-	PostgresAdminURL string `json:"postgresAdminUrl"`
-	RedisHost        string `json:"redisHost"`
-	RedisPort        int    `json:"redisPort"`
-	RedisAdminURL    string `json:"redisAdminUrl"`
-	Kubeconfig       string `json:"kubeconfig"`
-	OTelEndpoint     string `json:"otelEndpoint"`
-	// EgressCIDRs are the networks tenant workloads may reach the platform's
-	// services on.
-	EgressCIDRs []string `json:"egressCidrs"`
-	// Migrations is the directory of the application's migrations; empty
-	// when the platform has none.
-	Migrations string `json:"migrations"`
-}
+type Platform = tenantprogram.Platform
 
 // scratchDir makes a work directory for one read-only operation.
 func (s *Service) scratchDir() (string, error) {

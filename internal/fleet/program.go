@@ -1,110 +1,17 @@
 package fleet
 
 import (
-	"encoding/json"
-
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/tenantstack/tenantstack/components/tenant"
-	tenantstack "github.com/tenantstack/tenantstack/sdk"
+	"github.com/tenantstack/tenantstack/stacks/tenant/tenantprogram"
 )
 
-// tenantProgram is the inline Pulumi program of one tenant stack: providers
-// for the platform's services, the TenantStack component, and the outputs
-// that record the tenant (see state).
-func tenantProgram(st state, p *Platform) pulumi.RunFunc {
-	return func(ctx *pulumi.Context) error {
-		prov, err := tenantstack.NewProvider(ctx, "platform", &tenantstack.ProviderArgs{
-			PostgresURL: pulumi.StringPtr(p.PostgresAdminURL),
-			RedisURL:    pulumi.StringPtr(p.RedisAdminURL),
-		})
-		if err != nil {
-			return err
-		}
-		k8s, err := kubernetes.NewProvider(ctx, "kubernetes", &kubernetes.ProviderArgs{
-			Kubeconfig: pulumi.String(p.Kubeconfig),
-		})
-		if err != nil {
-			return err
-		}
-		spec := st.Spec
-		args := &tenant.TenantStackArgs{
-			TenantID:           spec.Name,
-			Tier:               tenant.Tier(spec.Tier),
-			PostgresProvider:   prov,
-			RedisProvider:      prov,
-			KubernetesProvider: k8s,
-			Platform: tenant.PlatformEndpoints{
-				PostgresHost:     p.PostgresHost,
-				PostgresPort:     p.PostgresPort,
-				PoolerHost:       p.PoolerHost,
-				PoolerPort:       p.PoolerPort,
-				PlatformDatabase: p.Database,
-				RedisHost:        p.RedisHost,
-				RedisPort:        p.RedisPort,
-				OTelEndpoint:     p.OTelEndpoint,
-				EgressCIDRs:      p.EgressCIDRs,
-			},
-			PostgresPassword: pulumi.ToSecret(pulumi.String(st.Credentials.Postgres.Password)).(pulumi.StringOutput),
-			RedisPassword:    pulumi.ToSecret(pulumi.String(st.Credentials.Redis.Password)).(pulumi.StringOutput),
-			ConnectionLimit:  spec.ConnectionLimit,
-			Quota:            spec.Quota,
-			Flags:            spec.Flags,
-			Workload:         spec.Workload,
-			Suspended:        st.Status == StatusSuspended,
-			MovingTier:       st.Moving,
-		}
-		c, err := tenant.NewTenantStack(ctx, spec.Name, args)
-		if err != nil {
-			return err
-		}
-		specOut, err := toPlain(spec)
-		if err != nil {
-			return err
-		}
-		ctx.Export("spec", pulumi.Any(specOut))
-		ctx.Export("status", pulumi.String(string(st.Status)))
-		if st.Moving != "" {
-			ctx.Export("moving", pulumi.String(string(st.Moving)))
-		}
-		ctx.Export("created", pulumi.String(st.Created.Format("2006-01-02T15:04:05Z07:00")))
-		ctx.Export("credentials", pulumi.ToSecret(credentialsOutput(c, spec, p, st.Credentials)))
-		return nil
-	}
-}
+// tenantProgram is the inline program of one tenant stack
+// (stacks/tenant/tenantprogram, which stacks/tenant runs by hand).
+func tenantProgram(st state, p *Platform) pulumi.RunFunc { return tenantprogram.Program(st, p) }
 
-// credentialsOutput is the tenant's credentials as the component reports
-// them: names and URLs are its outputs, nothing is recomputed here. The
-// passwords are the ones passed in, and the hosts and ports the platform's.
+// credentialsOutput is the tenant's credentials as the component reports them.
 func credentialsOutput(c *tenant.TenantStack, spec Spec, p *Platform, pw Credentials) pulumi.MapOutput {
-	return pulumi.All(c.PostgresUser, c.PostgresDatabase, c.PostgresSchema, c.PostgresURL, c.PoolerURL,
-		c.RedisUsername, c.KeyPrefix, c.ChannelPrefix, c.Namespace, c.ServiceAccount).ApplyT(func(v []any) (map[string]any, error) {
-		str := func(i int) string { return v[i].(string) }
-		return toPlain(Credentials{
-			Tenant: spec.Name,
-			Tier:   spec.Tier,
-			Postgres: PostgresCredentials{
-				Host: p.PostgresHost, Port: p.PostgresPort,
-				Database: str(1), Schema: str(2), User: str(0), Password: pw.Postgres.Password,
-				URL: str(3), PoolerURL: str(4),
-			},
-			Redis: RedisCredentials{
-				Host: p.RedisHost, Port: p.RedisPort,
-				Username: str(5), Password: pw.Redis.Password,
-				KeyPrefix: str(6), ChannelPrefix: str(7),
-			},
-			Kubernetes: KubernetesCredentials{Namespace: str(8), ServiceAccount: str(9)},
-		})
-	}).(pulumi.MapOutput)
-}
-
-// toPlain turns v into the maps and slices Pulumi outputs are made of.
-func toPlain(v any) (map[string]any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	return m, json.Unmarshal(b, &m)
+	return tenantprogram.CredentialsOutput(c, spec, p, pw)
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -16,20 +17,12 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
-	"github.com/tenantstack/tenantstack/internal/tenantspec"
+	"github.com/tenantstack/tenantstack/stacks/tenant/tenantprogram"
 )
 
-// state is what a tenant stack records in its outputs. The stack's state is
-// the one source of truth for a tenant: nothing about it is kept elsewhere,
-// so any Pulumi backend can hold a fleet.
-type state struct {
-	Spec        Spec        `json:"spec"`
-	Status      Status      `json:"status"`
-	Created     time.Time   `json:"created"`
-	Credentials Credentials `json:"credentials"`
-	// Moving is the other tier of a tier move under way (see Move).
-	Moving tenantspec.Tier `json:"moving,omitempty"`
-}
+// state is what a tenant stack records in its outputs (see
+// tenantprogram.State).
+type state = tenantprogram.State
 
 // workDir is the tenant stack's Automation API work directory. One per
 // stack, so concurrent operations on different tenants share no lock.
@@ -101,7 +94,7 @@ func (s *Service) converge(ctx context.Context, st auto.Stack, prev *state, spec
 
 // convergeState runs `up` on the tenant's stack so that it records next
 // (its spec, status and move), reusing the passwords already recorded.
-func (s *Service) convergeState(ctx context.Context, st auto.Stack, prev *state, next state, progress io.Writer) (*Tenant, error) {
+func (s *Service) convergeState(ctx context.Context, st auto.Stack, prev *state, next state, progress io.Writer, extra ...optup.Option) (*Tenant, error) {
 	if err := s.setProgram(ctx, st, prev, &next); err != nil {
 		return nil, err
 	}
@@ -111,7 +104,7 @@ func (s *Service) convergeState(ctx context.Context, st auto.Stack, prev *state,
 	if err != nil {
 		return nil, err
 	}
-	opts := []optup.Option{optup.EventStreams(events)}
+	opts := append([]optup.Option{optup.EventStreams(events)}, extra...)
 	if len(packs) > 0 {
 		opts = append(opts, optup.PolicyPacks(packs...))
 	}
@@ -324,6 +317,12 @@ func (s *Service) Update(ctx context.Context, spec Spec, progress io.Writer) (*T
 	}
 	if err := s.recover(ctx, st, progress); err != nil {
 		return nil, err
+	}
+	if reflect.DeepEqual(spec, cur.Spec) {
+		// Nothing asked to change (--reconcile): read every resource back
+		// first, so that what was changed by hand (tenantctl drift) is put
+		// back too.
+		return s.convergeState(ctx, st, cur, state{Spec: spec, Status: cur.Status, Moving: cur.Moving}, progress, optup.Refresh())
 	}
 	return s.converge(ctx, st, cur, spec, cur.Status, progress)
 }

@@ -5,6 +5,7 @@ package tenantctl_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,6 +56,17 @@ func TestPlanBeforeChange(t *testing.T) {
 	}
 
 	mustTenantctl(t, "create", name, "--tier", "schema")
+
+	// The same stack run by hand (stacks/tenant) plans no change either.
+	home := os.Getenv("TENANTSTACK_HOME")
+	pulumi := exec.Command("pulumi", "preview", "--stack", "local-"+name, "--expect-no-changes", "--non-interactive")
+	pulumi.Dir = "../../stacks/tenant"
+	pulumi.Env = append(os.Environ(), "PULUMI_BACKEND_URL=file://"+home+"/state", "PULUMI_CONFIG_PASSPHRASE_FILE="+home+"/passphrase",
+		"PULUMI_HOME="+home+"/pulumi", "PULUMI_SKIP_UPDATE_CHECK=true", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true")
+	t.Cleanup(func() { os.Remove("../../stacks/tenant/Pulumi.local-" + name + ".yaml") })
+	if out, err := pulumi.CombinedOutput(); err != nil {
+		t.Errorf("pulumi preview of stacks/tenant by hand after tenantctl create: %v\n%s", err, out)
+	}
 
 	// Right after a create the stack matches: its preview changes nothing.
 	ps = plans(t, mustTenantctl(t, "update", name, "--reconcile", "--dry-run", "-o", "json"))

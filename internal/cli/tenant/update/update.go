@@ -68,8 +68,10 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 		Long: `Change a tenant. Only what you pass changes: --quota cpu=4 keeps the other
 quota keys, --flag beta=true keeps the other flags, and --flag beta- removes
 one. The tier cannot be changed in place. --reconcile changes nothing of the
-tenant's spec and runs its stack again: after upgrading tenantstack, it gives
-an existing tenant what the new version adds (grants, role settings).`,
+tenant's spec and runs its stack again, reading every resource back first:
+it puts back what was changed by hand (see tenantctl drift), and after
+upgrading tenantstack it gives an existing tenant what the new version adds
+(grants, role settings).`,
 		Example: `  tenantctl update acme --quota cpu=4,memory=8Gi
   tenantctl update acme --flag beta=true --flag legacy-
   tenantctl update acme --image nginx:1.28 --replicas 3
@@ -126,7 +128,7 @@ an existing tenant what the new version adds (grants, role settings).`,
 	fl.StringVar(&opts.Host, "host", "", "new host name the workload is served on")
 	fl.IntVar(&opts.ConnectionLimit, "connection-limit", 0, "new limit on the tenant's PostgreSQL connections")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "show what would change (a Pulumi preview, policy checks included); change nothing")
-	fl.BoolVar(&opts.Reconcile, "reconcile", false, "change nothing of the spec; run the tenant's stack again (after upgrading tenantstack)")
+	fl.BoolVar(&opts.Reconcile, "reconcile", false, "change nothing of the spec; refresh and run the tenant's stack again (puts back changes made by hand; gives what a newer tenantstack adds)")
 	_ = cmd.RegisterFlagCompletionFunc("tier", cobra.FixedCompletions(shared.Tiers(), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
