@@ -165,7 +165,10 @@ func (m *Mover) replay(ctx context.Context, src, dst *pgx.Conn, tabs []Table, li
 		on := make([]string, len(t.Key))
 		for i, c := range t.Key {
 			id := pgx.Identifier{c}.Sanitize()
-			on[i] = "x." + id + " IS NOT DISTINCT FROM k." + id
+			// The key is the primary key, so never NULL: "=" lets the
+			// index find the rows (IS NOT DISTINCT FROM cannot use it, and
+			// a batch then scans the whole table once per key).
+			on[i] = "x." + id + " = k." + id
 		}
 		match := joinAnd(on)
 		var current []byte
