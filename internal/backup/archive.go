@@ -215,8 +215,11 @@ func openArchive(r io.Reader, ids []age.Identity) (*archiveReader, error) {
 		return nil, fmt.Errorf("%w: it is not an age-encrypted tenantstack archive, or its header is damaged: %v", ErrArchive, err)
 	}
 	gz, err := gzip.NewReader(dec)
-	if err != nil {
+	if errors.Is(err, gzip.ErrHeader) {
 		return nil, fmt.Errorf("%w: decrypted, but not a tenantstack archive: %v", ErrArchive, err)
+	}
+	if err != nil {
+		return nil, damaged(err)
 	}
 	return &archiveReader{tr: tar.NewReader(gz)}, nil
 }

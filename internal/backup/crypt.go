@@ -22,6 +22,10 @@ type Key struct {
 	IdentityFile string
 }
 
+// scryptWorkFactor, when set (by tests), replaces age's default (18, about
+// a second per encryption and decryption).
+var scryptWorkFactor int
+
 // ErrKey is a key that cannot be used: a missing or empty file, or a
 // malformed age key.
 var ErrKey = errors.New("unusable key")
@@ -52,6 +56,9 @@ func (k Key) encryptTo() ([]age.Recipient, error) {
 		r, err := age.NewScryptRecipient(p)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrKey, err)
+		}
+		if scryptWorkFactor > 0 {
+			r.SetWorkFactor(scryptWorkFactor)
 		}
 		return []age.Recipient{r}, nil
 	case len(k.Recipients) > 0:
