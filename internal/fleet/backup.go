@@ -75,7 +75,7 @@ func (s *Service) backupTo(ctx context.Context, store *backup.Store, name string
 
 // FleetBackupReport is what `backup --all` did.
 type FleetBackupReport struct {
-	Archives []*backup.Result `json:"archives"`
+	Archives []*backup.Result  `json:"archives"`
 	Failed   map[string]string `json:"failed,omitempty"`
 }
 

@@ -185,7 +185,7 @@ type PurgeReport struct {
 type PurgeResult struct {
 	Purged []PurgeReport `json:"purged"`
 	// Pending are the tenants whose retention has not ended.
-	Pending []Retention      `json:"pending"`
+	Pending []Retention       `json:"pending"`
 	Failed  map[string]string `json:"failed,omitempty"`
 	// Busy is set when another purge was running, so this one did nothing.
 	Busy bool `json:"busy,omitempty"`
