@@ -60,7 +60,12 @@ completed by the next. On a terminal it asks first; otherwise it needs --yes.`,
 		Example: `  tenantctl purge
   # from cron, every hour
   0 * * * * tenantctl purge --yes -o json >> /var/log/tenantctl-purge.jsonl`,
-		Args: cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return cmdutil.Usagef("purge takes no tenant name: it purges every tenant whose retention has ended (see \"tenantctl delete --retain\")")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !opts.Yes && !opts.IO.InTerminal {
 				return cmdutil.Usagef("refusing to purge without confirmation: stdin is not a terminal; pass --yes (as from cron)")
