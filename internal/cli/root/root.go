@@ -73,6 +73,10 @@ func recordAudit(ctx context.Context, f *cmdutil.Factory, ran *cobra.Command, ar
 	if pos := ran.Flags().Args(); len(pos) > 0 && ran.Name() != "apply" {
 		r.Tenant = pos[0]
 	}
+	// restore NAME --as NEW changes NEW.
+	if as := ran.Flags().Lookup("as"); as != nil && as.Value.String() != "" {
+		r.Tenant = as.Value.String()
+	}
 	if u, err := user.Current(); err == nil {
 		r.User = u.Username
 	}
