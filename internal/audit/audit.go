@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -33,9 +32,10 @@ type Record struct {
 	ExitCode int       `json:"exit_code"`
 	Seconds  float64   `json:"seconds"`
 	// Evidence is a report kept with the record (the deletion evidence of
-	// a purge), and EvidenceSHA256 the hex SHA-256 of its bytes.
-	Evidence       json.RawMessage `json:"evidence,omitempty"`
-	EvidenceSHA256 string          `json:"evidence_sha256,omitempty"`
+	// a purge, as JSON text), and EvidenceSHA256 the hex SHA-256 of its
+	// bytes. It is a string so that it is printed byte for byte.
+	Evidence       string `json:"evidence,omitempty"`
+	EvidenceSHA256 string `json:"evidence_sha256,omitempty"`
 }
 
 // ddl creates the log and its guard. The trigger fires for every role,
@@ -105,7 +105,7 @@ func Append(ctx context.Context, conn *pgx.Conn, r Record) error {
 	var evidence, sum *string
 	if len(r.Evidence) > 0 {
 		// Kept as text, byte for byte, so its SHA-256 can be checked again.
-		e, h := string(r.Evidence), SHA256(r.Evidence)
+		e, h := r.Evidence, SHA256([]byte(r.Evidence))
 		evidence, sum = &e, &h
 	}
 	_, err := conn.Exec(ctx, `INSERT INTO tenantstack.audit_log (os_user, host, backend, command, tenant, args, result, exit_code, seconds, evidence, evidence_sha256)
@@ -131,12 +131,8 @@ func List(ctx context.Context, conn *pgx.Conn, tenant string, since time.Time) (
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Record, error) {
 		var r Record
-		var evidence string
 		err := row.Scan(&r.ID, &r.At, &r.User, &r.Host, &r.Backend, &r.Command, &r.Tenant, &r.Args, &r.Result, &r.ExitCode, &r.Seconds,
-			&evidence, &r.EvidenceSHA256)
-		if evidence != "" {
-			r.Evidence = json.RawMessage(evidence)
-		}
+			&r.Evidence, &r.EvidenceSHA256)
 		r.At = r.At.UTC()
 		return r, err
 	})

@@ -176,9 +176,10 @@ type Evidence struct {
 
 // PurgeReport is one tenant purged.
 type PurgeReport struct {
-	Tenant   string          `json:"tenant"`
-	Evidence json.RawMessage `json:"evidence"`
-	SHA256   string          `json:"sha256"`
+	Tenant string `json:"tenant"`
+	// Evidence is the report as JSON text, byte for byte as recorded.
+	Evidence string `json:"evidence"`
+	SHA256   string `json:"sha256"`
 }
 
 // PurgeResult is what one purge did.
@@ -273,7 +274,7 @@ func (s *Service) purgeOne(ctx context.Context, conn *pgx.Conn, plat *Platform, 
 		return nil, err
 	}
 	rec := audit.Record{Command: "purge evidence", Tenant: r.Tenant, Args: []string{"purge"}, Result: "purged; nothing of the tenant is left",
-		Seconds: time.Since(start).Seconds(), Evidence: b}
+		Seconds: time.Since(start).Seconds(), Evidence: string(b)}
 	if u, err := user.Current(); err == nil {
 		rec.User = u.Username
 	}
@@ -285,5 +286,5 @@ func (s *Service) purgeOne(ctx context.Context, conn *pgx.Conn, plat *Platform, 
 		return nil, err
 	}
 	fmt.Fprintf(progress, "%s: purged; deletion evidence sha256 %s recorded in the audit log\n", r.Tenant, audit.SHA256(b))
-	return &PurgeReport{Tenant: r.Tenant, Evidence: b, SHA256: audit.SHA256(b)}, nil
+	return &PurgeReport{Tenant: r.Tenant, Evidence: string(b), SHA256: audit.SHA256(b)}, nil
 }

@@ -433,7 +433,7 @@ func TestBackupAndRestore(t *testing.T) {
 		s.t = t
 		// Version 5 derives a column from the rows: the restore must run it
 		// on the archive's rows, not only add the column.
-		if err := os.WriteFile(filepath.Join(s.migrations, "0005_accounts_tag.sql"),
+		if err := os.WriteFile(filepath.Join(s.migrations, "0005_accounts_tag.up.sql"),
 			[]byte("ALTER TABLE accounts ADD COLUMN tag text;\nUPDATE accounts SET tag = 'v5:' || display_name;\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -507,7 +507,7 @@ func TestBackupAndRestore(t *testing.T) {
 			t.Fatalf("the due purge: %+v", pr)
 		}
 		var ev fleet.Evidence
-		if err := json.Unmarshal(pr.Purged[0].Evidence, &ev); err != nil {
+		if err := json.Unmarshal([]byte(pr.Purged[0].Evidence), &ev); err != nil {
 			t.Fatal(err)
 		}
 		whats := map[string]bool{}
@@ -534,10 +534,10 @@ func TestBackupAndRestore(t *testing.T) {
 		}
 		recs := s.records(sc)
 		last := recs[len(recs)-1]
-		if last.Command != "purge evidence" || last.EvidenceSHA256 != pr.Purged[0].SHA256 || audit.SHA256(last.Evidence) != last.EvidenceSHA256 {
-			t.Errorf("the audit log's last record of %s: %+v; want the evidence with sha256 %s", sc, last, pr.Purged[0].SHA256)
+		if last.Command != "purge evidence" || last.EvidenceSHA256 != pr.Purged[0].SHA256 || audit.SHA256([]byte(last.Evidence)) != last.EvidenceSHA256 {
+			t.Errorf("the audit log's last record of %s: %s %s; want the evidence with sha256 %s", sc, last.Command, last.EvidenceSHA256, pr.Purged[0].SHA256)
 		}
-		sum := sha256.Sum256(last.Evidence)
+		sum := sha256.Sum256([]byte(last.Evidence))
 		if hex.EncodeToString(sum[:]) != pr.Purged[0].SHA256 {
 			t.Errorf("the SHA-256 of the stored evidence is not the one reported")
 		}

@@ -2,7 +2,6 @@ package purge
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"testing"
 	"time"
@@ -18,7 +17,7 @@ type fakePurger struct{ calls int }
 func (f *fakePurger) Purge(context.Context, io.Writer) (*fleet.PurgeResult, error) {
 	f.calls++
 	return &fleet.PurgeResult{
-		Purged:  []fleet.PurgeReport{{Tenant: "acme", Evidence: json.RawMessage(`{}`), SHA256: "abc"}},
+		Purged:  []fleet.PurgeReport{{Tenant: "acme", Evidence: `{}`, SHA256: "abc"}},
 		Pending: []fleet.Retention{{Tenant: "globex", PurgeAfter: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}},
 	}, nil
 }
