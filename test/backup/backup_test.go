@@ -541,10 +541,29 @@ func TestBackupAndRestore(t *testing.T) {
 		if hex.EncodeToString(sum[:]) != pr.Purged[0].SHA256 {
 			t.Errorf("the SHA-256 of the stored evidence is not the one reported")
 		}
-		// Idempotent and safe from cron: nothing more to do.
+		// Idempotent and safe from cron: nothing more to do, and nothing
+		// at all while another purge holds the lock.
 		json.Unmarshal([]byte(must(t, "purge", "--yes", "-o", "json")), &pr)
 		if len(pr.Purged) != 0 {
 			t.Errorf("a second purge purged %+v", pr.Purged)
+		}
+		c = s.conn("")
+		if _, err := c.Exec(ctx, `SELECT pg_advisory_lock($1, 0)`, 0x74737067); err != nil {
+			t.Fatal(err)
+		}
+		_, errOut, code := testenv.Tenantctl(t, "purge", "--yes")
+		if code != 0 || !strings.Contains(errOut, "Another purge is running") {
+			t.Errorf("a purge while another runs: exit %d, %q", code, errOut)
+		}
+		c.Close(ctx)
+
+		// The archive outlives the purge: restore brings the tenant back.
+		r := s.restore(sc, "--from", offboard, "--key-file", s.keyFile, "--archive", rr.ArchiveKey)
+		if !r.Created || r.Tier != "schema" {
+			t.Errorf("restore after the purge: created %v on %s; want the tenant created again on its tier", r.Created, r.Tier)
+		}
+		if got := s.digest(sc, tenantspec.TierSchema, ""); got != before[sc] {
+			t.Errorf("%s restored after the purge: %s, was %s", sc, got, before[sc])
 		}
 	})
 
@@ -554,7 +573,7 @@ func TestBackupAndRestore(t *testing.T) {
 		for _, r := range s.records(sc) {
 			got = append(got, r.Command)
 		}
-		want := "create restore delete restore resume delete purge evidence"
+		want := "create restore delete restore resume delete purge evidence restore"
 		if strings.Join(got, " ") != want {
 			t.Errorf("the audit records of %s: %q; want %q (backups and gets are not logged)", sc, strings.Join(got, " "), want)
 		}
