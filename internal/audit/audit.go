@@ -7,6 +7,8 @@ package audit
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -29,6 +31,11 @@ type Record struct {
 	Result   string    `json:"result"`
 	ExitCode int       `json:"exit_code"`
 	Seconds  float64   `json:"seconds"`
+	// Evidence is a report kept with the record (the deletion evidence of
+	// a purge, as JSON text), and EvidenceSHA256 the hex SHA-256 of its
+	// bytes. It is a string so that it is printed byte for byte.
+	Evidence       string `json:"evidence,omitempty"`
+	EvidenceSHA256 string `json:"evidence_sha256,omitempty"`
 }
 
 // ddl creates the log and its guard. The trigger fires for every role,
@@ -49,6 +56,7 @@ CREATE TABLE IF NOT EXISTS tenantstack.audit_log (
 	exit_code integer     NOT NULL,
 	seconds   double precision NOT NULL
 );
+ALTER TABLE tenantstack.audit_log ADD COLUMN IF NOT EXISTS evidence text, ADD COLUMN IF NOT EXISTS evidence_sha256 text;
 REVOKE ALL ON TABLE tenantstack.audit_log FROM PUBLIC;
 CREATE OR REPLACE FUNCTION tenantstack.audit_log_append_only() RETURNS trigger
 	LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -65,10 +73,12 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON tenantstack.audit_log
 	FOR EACH STATEMENT EXECUTE FUNCTION tenantstack.audit_log_append_only();
 `
 
-// ensure creates the log when it is missing, once per database.
+// ensure creates the log when it is missing (or lacks the evidence
+// columns, added later), once per database.
 func ensure(ctx context.Context, conn *pgx.Conn) error {
 	var exists bool
-	if err := conn.QueryRow(ctx, `SELECT to_regclass('tenantstack.audit_log') IS NOT NULL`).Scan(&exists); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+		WHERE attrelid = to_regclass('tenantstack.audit_log') AND attname = 'evidence_sha256' AND NOT attisdropped)`).Scan(&exists); err != nil {
 		return err
 	}
 	if exists {
@@ -92,8 +102,14 @@ func Append(ctx context.Context, conn *pgx.Conn, r Record) error {
 	if r.Tenant != "" {
 		tenant = &r.Tenant
 	}
-	_, err := conn.Exec(ctx, `INSERT INTO tenantstack.audit_log (os_user, host, backend, command, tenant, args, result, exit_code, seconds)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.User, r.Host, r.Backend, r.Command, tenant, Redact(r.Args), r.Result, r.ExitCode, r.Seconds)
+	var evidence, sum *string
+	if len(r.Evidence) > 0 {
+		// Kept as text, byte for byte, so its SHA-256 can be checked again.
+		e, h := r.Evidence, SHA256([]byte(r.Evidence))
+		evidence, sum = &e, &h
+	}
+	_, err := conn.Exec(ctx, `INSERT INTO tenantstack.audit_log (os_user, host, backend, command, tenant, args, result, exit_code, seconds, evidence, evidence_sha256)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, r.User, r.Host, r.Backend, r.Command, tenant, Redact(r.Args), r.Result, r.ExitCode, r.Seconds, evidence, sum)
 	return err
 }
 
@@ -104,17 +120,28 @@ func List(ctx context.Context, conn *pgx.Conn, tenant string, since time.Time) (
 	if err := conn.QueryRow(ctx, `SELECT to_regclass('tenantstack.audit_log') IS NOT NULL`).Scan(&exists); err != nil || !exists {
 		return []Record{}, err
 	}
-	rows, err := conn.Query(ctx, `SELECT id, at, os_user, host, backend, command, coalesce(tenant, ''), args, result, exit_code, seconds
+	if err := ensure(ctx, conn); err != nil {
+		return nil, err
+	}
+	rows, err := conn.Query(ctx, `SELECT id, at, os_user, host, backend, command, coalesce(tenant, ''), args, result, exit_code, seconds,
+		coalesce(evidence, ''), coalesce(evidence_sha256, '')
 		FROM tenantstack.audit_log WHERE ($1 = '' OR tenant = $1) AND at >= $2 ORDER BY id`, tenant, since)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (Record, error) {
 		var r Record
-		err := row.Scan(&r.ID, &r.At, &r.User, &r.Host, &r.Backend, &r.Command, &r.Tenant, &r.Args, &r.Result, &r.ExitCode, &r.Seconds)
+		err := row.Scan(&r.ID, &r.At, &r.User, &r.Host, &r.Backend, &r.Command, &r.Tenant, &r.Args, &r.Result, &r.ExitCode, &r.Seconds,
+			&r.Evidence, &r.EvidenceSHA256)
 		r.At = r.At.UTC()
 		return r, err
 	})
+}
+
+// SHA256 is the hex SHA-256 of b.
+func SHA256(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }
 
 // secretKeys are configuration keys whose values are secrets, as --set
@@ -189,6 +216,11 @@ func secretName(name string) bool {
 var mutating = []string{
 	"create", "update", "suspend", "resume", "delete", "apply", "move",
 	"migrate up", "platform up", "platform destroy",
+	// Backup and restore, offboarding with retention.
+	"restore",
+	"purge",
+	// Rotation (its verb comes with the day-2 rotation work).
+	"rotate",
 }
 
 // Mutating reports whether the command at path (as cobra's CommandPath,

@@ -19,6 +19,7 @@ func TestRedactNeverKeepsASecret(t *testing.T) {
 		{[]string{"x", "--backend", "s3://key:sekret@bucket/state"}, []string{"x", "--backend", "s3://key:xxxxx@bucket/state"}},
 		{[]string{"x", "--password", "sekret"}, []string{"x", "--password", "[secret]"}},
 		{[]string{"x", "--api-token=sekret"}, []string{"x", "--api-token=[secret]"}},
+		{[]string{"backup", "acme", "--to", "s3://AKIA:sekret@b", "--recipient", "age1pub"}, []string{"backup", "acme", "--to", "s3://AKIA:xxxxx@b", "--recipient", "age1pub"}},
 	}
 	for _, tt := range tests {
 		got := Redact(tt.in)
@@ -40,6 +41,8 @@ func TestMutating(t *testing.T) {
 		"tenantctl create": true, "tenantctl migrate up": true, "tenantctl platform destroy": true, "tenantctl apply": true,
 		"tenantctl list": false, "tenantctl get": false, "tenantctl migrate plan": false, "tenantctl verify": false,
 		"tenantctl credentials": false, "tenantctl audit": false, "tenantctl dev up": false,
+		"tenantctl restore": true, "tenantctl purge": true, "tenantctl rotate": true,
+		"tenantctl backup": false, "tenantctl backups": false,
 	} {
 		if got := Mutating(path); got != want {
 			t.Errorf("Mutating(%q) = %v, want %v", path, got, want)

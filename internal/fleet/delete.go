@@ -205,8 +205,26 @@ func queryStrings(ctx context.Context, conn *pgx.Conn, sql string, args ...any) 
 
 // leftovers returns what still exists of the tenant after its stack was
 // destroyed. The namespace is given time to finish terminating.
-func leftovers(ctx context.Context, p *Platform, id, tier string) ([]string, error) {
+func leftovers(ctx context.Context, p *Platform, id, _ string) ([]string, error) {
+	checks, err := goneChecks(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
 	var left []string
+	for _, c := range checks {
+		if !c.Gone {
+			left = append(left, c.Found)
+		}
+	}
+	return left, nil
+}
+
+// goneChecks checks, one by one, that nothing of the tenant exists: its
+// roles, registry row, schema, database, schema version records, rows in
+// every shared table, Redis ACL user and keys, and namespace (given time
+// to finish terminating). Found names what is left.
+func goneChecks(ctx context.Context, p *Platform, id string) ([]Check, error) {
+	var out []Check
 	conn, err := platformConn(ctx, p)
 	if err != nil {
 		return nil, err
@@ -226,15 +244,13 @@ func leftovers(ctx context.Context, p *Platform, id, tier string) ([]string, err
 		if err != nil {
 			return nil, err
 		}
-		if len(found) > 0 {
-			left = append(left, c.what)
-		}
+		out = append(out, Check{What: c.what, Gone: len(found) == 0, Found: foundIf(len(found) > 0, c.what)})
 	}
-	if n, err := migrate.Records(ctx, conn, id); err != nil {
+	n, err := migrate.Records(ctx, conn, id)
+	if err != nil {
 		return nil, err
-	} else if n > 0 {
-		left = append(left, fmt.Sprintf("%d schema version records", n))
 	}
+	out = append(out, Check{What: "schema version records", Gone: n == 0, Found: foundIf(n > 0, fmt.Sprintf("%d schema version records", n))})
 	tables, err := queryStrings(ctx, conn, sharedTables)
 	if err != nil {
 		return nil, err
@@ -244,9 +260,7 @@ func leftovers(ctx context.Context, p *Platform, id, tier string) ([]string, err
 		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+t+" WHERE tenant_id = $1", id).Scan(&n); err != nil {
 			return nil, err
 		}
-		if n > 0 {
-			left = append(left, fmt.Sprintf("%d rows in %s", n, t))
-		}
+		out = append(out, Check{What: "rows in " + t, Gone: n == 0, Found: foundIf(n > 0, fmt.Sprintf("%d rows in %s", n, t))})
 	}
 	rdb, err := redisAdmin(p)
 	if err != nil {
@@ -257,11 +271,11 @@ func leftovers(ctx context.Context, p *Platform, id, tier string) ([]string, err
 	if err != nil {
 		return nil, err
 	}
+	userLeft := false
 	for _, u := range users {
-		if u == tenant.RedisUsername(id) {
-			left = append(left, "redis ACL user "+u)
-		}
+		userLeft = userLeft || u == tenant.RedisUsername(id)
 	}
+	out = append(out, Check{What: "redis ACL user " + tenant.RedisUsername(id), Gone: !userLeft, Found: foundIf(userLeft, "redis ACL user "+tenant.RedisUsername(id))})
 	// Only a check: every SCAN page is read, nothing is deleted.
 	var keys int
 	iter := rdb.Scan(ctx, 0, redisKeyPattern(tenant.KeyPrefix(id)), 1000).Iterator()
@@ -271,17 +285,20 @@ func leftovers(ctx context.Context, p *Platform, id, tier string) ([]string, err
 	if err := iter.Err(); err != nil {
 		return nil, err
 	}
-	if keys > 0 {
-		left = append(left, fmt.Sprintf("%d redis keys", keys))
-	}
+	out = append(out, Check{What: "redis keys " + tenant.KeyPrefix(id) + "*", Gone: keys == 0, Found: foundIf(keys > 0, fmt.Sprintf("%d redis keys", keys))})
 	gone, err := namespaceGone(ctx, p.Kubeconfig, tenant.Namespace(id), 90*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	if !gone {
-		left = append(left, "namespace "+tenant.Namespace(id))
+	out = append(out, Check{What: "namespace " + tenant.Namespace(id), Gone: gone, Found: foundIf(!gone, "namespace "+tenant.Namespace(id))})
+	return out, nil
+}
+
+func foundIf(left bool, what string) string {
+	if left {
+		return what
 	}
-	return left, nil
+	return ""
 }
 
 // deleteRedisKeys deletes every key under prefix, reading every SCAN page,

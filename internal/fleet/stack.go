@@ -333,9 +333,21 @@ func (s *Service) Suspend(ctx context.Context, name string, progress io.Writer) 
 	return s.setStatus(ctx, name, StatusSuspended, progress)
 }
 
-// Resume undoes Suspend.
+// Resume undoes Suspend, and cancels the purge of a tenant deleted with
+// a retention period (delete --retain).
 func (s *Service) Resume(ctx context.Context, name string, progress io.Writer) (*Tenant, error) {
-	return s.setStatus(ctx, name, StatusActive, progress)
+	t, err := s.setStatus(ctx, name, StatusActive, progress)
+	if err != nil {
+		return nil, err
+	}
+	cancelled, err := s.cancelRetention(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %q is active again, but its pending purge could not be cancelled; run resume again: %w", name, err)
+	}
+	if cancelled {
+		printf(progress, "%s: the pending purge is cancelled (its archive is kept)\n", name)
+	}
+	return t, nil
 }
 
 func (s *Service) setStatus(ctx context.Context, name string, status Status, progress io.Writer) (*Tenant, error) {

@@ -151,6 +151,16 @@ func fleetVersion(ctx context.Context, q interface {
 	return v, err
 }
 
+// FleetVersion reads the version the fleet is at (a new tenant is brought
+// to it); 0 when no migration ever ran.
+func FleetVersion(ctx context.Context, conn *pgx.Conn) (int64, error) {
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('tenantstack.fleet_version') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return 0, err
+	}
+	return fleetVersion(ctx, conn)
+}
+
 // Forget removes an offboarded tenant's records from the platform
 // database's control plane: its versions (a tenant created again with the
 // same name starts from nothing), its mirror and its last failure. A

@@ -21,6 +21,7 @@ import (
 	migrateCmd "github.com/tenantstack/tenantstack/internal/cli/migrate"
 	platformCmd "github.com/tenantstack/tenantstack/internal/cli/platform"
 	applyCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/apply"
+	backupCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/backup"
 	createCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/create"
 	credentialsCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/credentials"
 	deleteCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/delete"
@@ -28,6 +29,8 @@ import (
 	getCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/get"
 	listCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/list"
 	moveCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/move"
+	purgeCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/purge"
+	restoreCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/restore"
 	suspendCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/suspend"
 	updateCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/update"
 	verifyCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/verify"
@@ -70,6 +73,10 @@ func recordAudit(ctx context.Context, f *cmdutil.Factory, ran *cobra.Command, ar
 	}
 	if pos := ran.Flags().Args(); len(pos) > 0 && ran.Name() != "apply" {
 		r.Tenant = pos[0]
+	}
+	// restore NAME --as NEW changes NEW.
+	if as := ran.Flags().Lookup("as"); as != nil && as.Value.String() != "" {
+		r.Tenant = as.Value.String()
 	}
 	if u, err := user.Current(); err == nil {
 		r.User = u.Username
@@ -195,6 +202,10 @@ var verbs = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return suspendCmd.NewCmdResume(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return moveCmd.NewCmdMove(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return deleteCmd.NewCmdDelete(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return backupCmd.NewCmdBackup(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return backupCmd.NewCmdBackups(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return restoreCmd.NewCmdRestore(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return purgeCmd.NewCmdPurge(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return credentialsCmd.NewCmdCredentials(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return verifyCmd.NewCmdVerify(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return applyCmd.NewCmdApply(f, nil) },

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/tenantstack/tenantstack/internal/cli/cmdutil"
 	"github.com/tenantstack/tenantstack/internal/cli/tenant/tenanttest"
@@ -62,7 +64,10 @@ func TestNewCmdDelete(t *testing.T) {
 	}
 }
 
-type deleteCall struct{ name, exportDir string }
+type deleteCall struct {
+	name, exportDir, to string
+	retain              time.Duration
+}
 
 type fakeDeleter struct {
 	calls  []deleteCall
@@ -71,9 +76,74 @@ type fakeDeleter struct {
 }
 
 func (f *fakeDeleter) Delete(_ context.Context, name, exportDir string, progress io.Writer) (*fleet.DeleteReport, error) {
-	f.calls = append(f.calls, deleteCall{name, exportDir})
+	f.calls = append(f.calls, deleteCall{name: name, exportDir: exportDir})
 	fmt.Fprintln(progress, "deleting")
 	return f.report, f.err
+}
+
+func (f *fakeDeleter) DeleteRetained(_ context.Context, name, to string, key fleet.BackupKey, retain time.Duration, _ io.Writer) (*fleet.RetainReport, error) {
+	f.calls = append(f.calls, deleteCall{name: name, to: to, retain: retain})
+	return &fleet.RetainReport{Retention: fleet.Retention{Tenant: name, ArchiveURL: to, ArchiveKey: name + "/x.tsbackup",
+		PurgeAfter: time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)}}, f.err
+}
+
+func TestDeleteRetainFlags(t *testing.T) {
+	dir := t.TempDir()
+	pass := filepath.Join(dir, "pass")
+	if err := os.WriteFile(pass, []byte("a long enough passphrase\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bucket := "file://" + filepath.Join(dir, "archives")
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		retain  time.Duration
+		wantErr string
+	}{
+		{"retain 30d", []string{"acme", "--yes", "--retain", "30d", "--to", bucket, "--key-file", pass}, 30 * 24 * time.Hour, ""},
+		{"retain with a recipient", []string{"acme", "--yes", "--retain", "12h", "--to", "s3://b", "--recipient", "age1abc"}, 12 * time.Hour, ""},
+		{"bad duration", []string{"acme", "--yes", "--retain", "a month", "--to", bucket, "--key-file", pass}, 0, "positive duration"},
+		{"no destination", []string{"acme", "--yes", "--retain", "30d", "--key-file", pass}, 0, "--to is required"},
+		{"no key", []string{"acme", "--yes", "--retain", "30d", "--to", bucket}, 0, "always encrypted"},
+		{"key beside the archives", []string{"acme", "--yes", "--retain", "30d", "--to", "file://" + dir, "--key-file", pass}, 0, "keep the key away"},
+		{"relative file url", []string{"acme", "--yes", "--retain", "30d", "--to", "file://archives", "--key-file", pass}, 0, "absolute path"},
+		{"unknown scheme", []string{"acme", "--yes", "--retain", "30d", "--to", "ftp://x/y", "--key-file", pass}, 0, "bucket URL"},
+		{"with export", []string{"acme", "--yes", "--retain", "30d", "--to", bucket, "--key-file", pass, "--export", dir}, 0, "choose one"},
+		{"to without retain", []string{"acme", "--yes", "--to", bucket}, 0, "go with --retain"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tenanttest.NewStreams("", false)
+			var got *DeleteOptions
+			cmd := NewCmdDelete(tenanttest.NewFactory(t, s, output.Table), func(o *DeleteOptions) error { got = o; return nil })
+			err := tenanttest.Execute(t, cmd, tc.args...)
+			tenanttest.CheckErr(t, err, tc.wantErr)
+			if err != nil {
+				if cmdutil.ExitCode(err) != cmdutil.ExitUsage || got != nil {
+					t.Errorf("error %v: exit code %d, runF ran %v", err, cmdutil.ExitCode(err), got != nil)
+				}
+				return
+			}
+			if got.Retain != tc.retain {
+				t.Errorf("retain %v, want %v", got.Retain, tc.retain)
+			}
+		})
+	}
+}
+
+func TestDeleteRetainRun(t *testing.T) {
+	s := tenanttest.NewStreams("", false)
+	svc := &fakeDeleter{}
+	opts := &DeleteOptions{IO: s.IOStreams, Format: output.Table, Service: func() (Deleter, error) { return svc, nil },
+		Name: "acme", Yes: true, Retain: time.Hour, To: "s3://b"}
+	if err := deleteRun(t.Context(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(svc.calls) != 1 || svc.calls[0] != (deleteCall{name: "acme", to: "s3://b", retain: time.Hour}) {
+		t.Fatalf("calls %+v", svc.calls)
+	}
+	if want := "acme\tsuspended\ts3://b acme/x.tsbackup\t2027-01-02T03:04:05Z\n"; s.OutBuf.String() != want {
+		t.Errorf("stdout %q, want %q", s.OutBuf.String(), want)
+	}
 }
 
 const prompt = `Delete tenant "acme" and all its data? Type the tenant name to confirm: `
@@ -178,7 +248,7 @@ func TestDeleteRun(t *testing.T) {
 			if got := cmdutil.ExitCode(err); got != tt.wantExit {
 				t.Errorf("exit code %d, want %d", got, tt.wantExit)
 			}
-			if want := []deleteCall{{"acme", tt.exportDir}}; !reflect.DeepEqual(tt.svc.calls, want) {
+			if want := []deleteCall{{name: "acme", exportDir: tt.exportDir}}; !reflect.DeepEqual(tt.svc.calls, want) {
 				t.Errorf("Delete calls %v, want %v", tt.svc.calls, want)
 			}
 			if s.OutBuf.String() != tt.wantOut {
