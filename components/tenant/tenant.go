@@ -182,6 +182,32 @@ type TenantStackArgs struct {
 	// Sessions already open are not ended. Optional; default false.
 	Suspended bool
 
+	// AlternateLogin makes the tenant's second login role (AltRoleName)
+	// beside the first, with the same membership, search_path, connection
+	// limit and grants on every tier, and the same identity for row-level
+	// security. Credential rotation alternates between the two, since a
+	// PostgreSQL role holds one password. Optional; default false (once a
+	// tenant has been rotated it stays true).
+	AlternateLogin bool
+	// PostgresLogin is the login role the credentials (outputs and Secret)
+	// name: 0 for RoleName, 1 for AltRoleName, which needs AlternateLogin.
+	// Optional; default 0.
+	PostgresLogin int
+	// StandbyPostgresPassword, when set, lets the login role that
+	// PostgresLogin does not name log in with it: a rotation puts the new
+	// password there before the switch and keeps the old one there during
+	// the grace. When nil that role cannot log in and has no password.
+	// Optional; needs AlternateLogin.
+	StandbyPostgresPassword pulumi.StringInput
+	// StandbyRedisPassword also authenticates the Redis ACL user, beside
+	// RedisPassword, during a rotation. Optional; default none.
+	StandbyRedisPassword pulumi.StringInput
+	// CredentialsRevision is written on the workload's pod template
+	// (annotation tenantstack.io/credentials-revision), so that a new value
+	// rolls the pods onto the credentials Secret as it is now. Optional;
+	// default none (no annotation).
+	CredentialsRevision string
+
 	// MovingTier is the other tier of a tier move in progress (tenantctl
 	// move): its schema or database and their owner role are kept, or
 	// made, beside Tier's, without any access of the login role. Before the
@@ -238,6 +264,14 @@ type settings struct {
 	workload  *WorkloadArgs
 	suspended bool
 	moving    Tier
+
+	altLogin     bool
+	login        int
+	standbyPG    pulumi.StringOutput
+	hasStandbyPG bool
+	standbyRedis pulumi.StringOutput
+	hasStandbyR  bool
+	credRevision string
 }
 
 // database is the database the tenant's login role connects to.
@@ -286,6 +320,8 @@ func NewTenantStack(ctx *pulumi.Context, name string, args *TenantStackArgs, opt
 	c.KeyPrefix = pulumi.String(KeyPrefix(s.id)).ToStringOutput()
 	c.ChannelPrefix = pulumi.String(ChannelPrefix(s.id)).ToStringOutput()
 	c.PostgresURL = postgresURL(s.platform.PostgresHost, s.platform.PostgresPort, pg.user, s.pgPass, pg.database)
+	// The Secret names the login only once it can reach the tenant's
+	// objects: a rotation's new role has its grants before any pod reads it.
 	c.PoolerURL = postgresURL(s.platform.PoolerHost, s.platform.PoolerPort, pg.user, s.pgPass, pg.database)
 	c.RedisURL = redisURL(s.platform.RedisHost, s.platform.RedisPort, redisUser, s.redisPass)
 
@@ -303,7 +339,7 @@ func NewTenantStack(ctx *pulumi.Context, name string, args *TenantStackArgs, opt
 		"REDIS_PASSWORD":   s.redisPass,
 		"REDIS_KEY_PREFIX": c.KeyPrefix,
 	}).(pulumi.StringMapOutput)
-	k, err := newKubernetes(ctx, name, c, s, creds)
+	k, err := newKubernetes(ctx, name, c, s, creds, pg.ready)
 	if err != nil {
 		return nil, err
 	}
@@ -368,6 +404,27 @@ func resolve(name string, args *TenantStackArgs) (*settings, error) {
 		flags:     maps.Clone(args.Flags),
 		suspended: args.Suspended,
 		moving:    args.MovingTier,
+
+		altLogin:     args.AlternateLogin,
+		login:        args.PostgresLogin,
+		credRevision: args.CredentialsRevision,
+	}
+	switch {
+	case args.PostgresLogin != 0 && args.PostgresLogin != 1:
+		bad("PostgresLogin %d is not a login role; use 0 (%s) or 1 (%s)", args.PostgresLogin, RoleName(args.TenantID), AltRoleName(args.TenantID))
+	case args.PostgresLogin == 1 && !args.AlternateLogin:
+		bad("PostgresLogin 1 names the second login role %s, which needs AlternateLogin", AltRoleName(args.TenantID))
+	}
+	if !isNil(args.StandbyPostgresPassword) {
+		if !args.AlternateLogin {
+			bad("StandbyPostgresPassword is the password of the second login role, which needs AlternateLogin")
+		}
+		errs = append(errs, checkPassword("StandbyPostgresPassword", args.StandbyPostgresPassword)...)
+		s.standbyPG, s.hasStandbyPG = pulumi.ToSecret(args.StandbyPostgresPassword).(pulumi.StringOutput), true
+	}
+	if !isNil(args.StandbyRedisPassword) {
+		errs = append(errs, checkPassword("StandbyRedisPassword", args.StandbyRedisPassword)...)
+		s.standbyRedis, s.hasStandbyR = pulumi.ToSecret(args.StandbyRedisPassword).(pulumi.StringOutput), true
 	}
 	if args.MovingTier != "" {
 		if _, err := ParseTier(string(args.MovingTier)); err != nil {
