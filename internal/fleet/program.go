@@ -55,6 +55,7 @@ func tenantProgram(st state, p *Platform) pulumi.RunFunc {
 			Suspended:        st.Status == StatusSuspended,
 			MovingTier:       st.Moving,
 		}
+		st.Rotation.apply(args)
 		c, err := tenant.NewTenantStack(ctx, spec.Name, args)
 		if err != nil {
 			return err
@@ -67,6 +68,13 @@ func tenantProgram(st state, p *Platform) pulumi.RunFunc {
 		ctx.Export("status", pulumi.String(string(st.Status)))
 		if st.Moving != "" {
 			ctx.Export("moving", pulumi.String(string(st.Moving)))
+		}
+		if st.Rotation != nil {
+			rot, err := toPlain(st.Rotation)
+			if err != nil {
+				return err
+			}
+			ctx.Export("rotation", pulumi.ToSecret(pulumi.Any(rot)))
 		}
 		ctx.Export("created", pulumi.String(st.Created.Format("2006-01-02T15:04:05Z07:00")))
 		ctx.Export("credentials", pulumi.ToSecret(credentialsOutput(c, spec, p, st.Credentials)))
@@ -107,4 +115,9 @@ func toPlain(v any) (map[string]any, error) {
 	}
 	var m map[string]any
 	return m, json.Unmarshal(b, &m)
+}
+
+// secretString is v as a secret input.
+func secretString(v string) pulumi.StringInput {
+	return pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput)
 }

@@ -29,6 +29,9 @@ type state struct {
 	Credentials Credentials `json:"credentials"`
 	// Moving is the other tier of a tier move under way (see Move).
 	Moving tenantspec.Tier `json:"moving,omitempty"`
+	// Rotation is the tenant's credential rotations (see Rotate); nil
+	// until the first. A secret output: it holds standby passwords.
+	Rotation *Rotation `json:"rotation,omitempty"`
 }
 
 // workDir is the tenant stack's Automation API work directory. One per
@@ -93,8 +96,10 @@ func readState(ctx context.Context, st auto.Stack) (*state, error) {
 func (s *Service) converge(ctx context.Context, st auto.Stack, prev *state, spec Spec, status Status, progress io.Writer) (*Tenant, error) {
 	next := state{Spec: spec, Status: status}
 	if prev != nil {
-		// A change during a tier move keeps the move's other copy.
+		// A change during a tier move keeps the move's other copy, and
+		// every change keeps the rotation's logins.
 		next.Moving = prev.Moving
+		next.Rotation = prev.Rotation
 	}
 	return s.convergeState(ctx, st, prev, next, progress)
 }
@@ -108,10 +113,13 @@ func (s *Service) convergeState(ctx context.Context, st auto.Stack, prev *state,
 		return nil, err
 	}
 	next.Created = time.Now().UTC().Truncate(time.Second)
-	pgPass, redisPass := "", ""
+	// A rotation passes the new passwords in next; everything else keeps
+	// the recorded ones.
+	pgPass, redisPass := next.Credentials.Postgres.Password, next.Credentials.Redis.Password
 	if prev != nil {
 		next.Created = prev.Created
-		pgPass, redisPass = prev.Credentials.Postgres.Password, prev.Credentials.Redis.Password
+		pgPass = orDefault(pgPass, prev.Credentials.Postgres.Password)
+		redisPass = orDefault(redisPass, prev.Credentials.Redis.Password)
 	}
 	if pgPass == "" {
 		if pgPass, err = newPassword(); err != nil {
@@ -243,7 +251,7 @@ func (s *Service) Get(ctx context.Context, name string) (*Tenant, error) {
 	if cur == nil {
 		return &Tenant{Spec: Spec{Name: name}, Status: StatusIncomplete}, nil
 	}
-	t := &Tenant{Spec: cur.Spec, Status: cur.Status, Created: cur.Created, Moving: cur.Moving}
+	t := &Tenant{Spec: cur.Spec, Status: cur.Status, Created: cur.Created, Moving: cur.Moving, Rotation: cur.Rotation.info(cur.Credentials)}
 	if sum, err := st.Info(ctx); err == nil {
 		if sum.ResourceCount != nil {
 			t.Resources = *sum.ResourceCount
@@ -384,4 +392,11 @@ func newPassword() (string, error) {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }

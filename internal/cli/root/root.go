@@ -27,6 +27,7 @@ import (
 	getCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/get"
 	listCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/list"
 	moveCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/move"
+	rotateCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/rotate"
 	suspendCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/suspend"
 	updateCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/update"
 	verifyCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/verify"
@@ -179,6 +180,7 @@ var verbs = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return suspendCmd.NewCmdSuspend(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return suspendCmd.NewCmdResume(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return moveCmd.NewCmdMove(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return rotateCmd.NewCmdRotate(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return deleteCmd.NewCmdDelete(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return credentialsCmd.NewCmdCredentials(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return verifyCmd.NewCmdVerify(f, nil) },

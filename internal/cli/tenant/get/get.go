@@ -115,5 +115,22 @@ func details(t *fleet.Tenant) [][]string {
 		addStr("workload.host", w.Host)
 		addInt("workload.port", w.Port)
 	}
+	if r := t.Rotation; r != nil {
+		addStr("rotation.postgres_user", r.PostgresUser)
+		if !r.PostgresRotated.IsZero() {
+			addStr("rotation.postgres_rotated", shared.FormatTime(r.PostgresRotated))
+		}
+		if !r.RedisRotated.IsZero() {
+			addStr("rotation.redis_rotated", shared.FormatTime(r.RedisRotated))
+		}
+		addStr("rotation.phase", r.Phase)
+		if r.Phase != "" {
+			revoke := "on \"tenantctl rotate " + t.Name + " --finish\""
+			if !r.RevokeAfter.IsZero() {
+				revoke = shared.FormatTime(r.RevokeAfter)
+			}
+			addStr("rotation.revoke_after", revoke)
+		}
+	}
 	return rows
 }
