@@ -16,9 +16,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +33,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tenantstack/tenantstack/internal/devplatform"
 	"github.com/tenantstack/tenantstack/internal/fleet"
 	"github.com/tenantstack/tenantstack/internal/probe"
 	"github.com/tenantstack/tenantstack/internal/tenantspec"
@@ -212,6 +216,52 @@ func TestRotate(t *testing.T) {
 	t.Cleanup(func() {
 		for _, n := range []string{shared, schema, database} {
 			testenv.Tenantctl(t, "delete", n, "--yes")
+		}
+	})
+
+	t.Run("secrets are encrypted at rest in etcd", func(t *testing.T) {
+		// The API server serves the Secret in clear; etcd's files (WAL
+		// and snapshots) hold no tenant password, and do hold the
+		// encrypted form, so the search looked where Secrets are.
+		home := os.Getenv("TENANTSTACK_HOME")
+		if home == "" {
+			t.Fatal("TENANTSTACK_HOME is not set; run the suite with scripts/with-platform.sh")
+		}
+		data := filepath.Join(home, devplatform.StateDirName, "etcd", "data")
+		var needles [][]byte
+		for _, n := range []string{shared, schema, database} {
+			c := credentials(t, n)
+			sec, err := secrets.read(ctx, n)
+			if err != nil || sec["PGPASSWORD"] != c.Postgres.Password {
+				t.Fatalf("the API server does not serve %s's Secret: %v", n, err)
+			}
+			needles = append(needles, []byte(c.Postgres.Password), []byte(c.Redis.Password))
+		}
+		found, encrypted, files := 0, 0, 0
+		err := filepath.WalkDir(data, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			files++
+			for _, n := range needles {
+				if bytes.Contains(b, n) {
+					found++
+					t.Errorf("%s holds a tenant password in clear", path)
+				}
+			}
+			encrypted += bytes.Count(b, []byte(devplatform.EncryptedPrefix))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("searched %d files under %s: %d passwords in clear, %d encrypted values", files, data, found, encrypted)
+		if files == 0 || encrypted < 3 {
+			t.Errorf("found %d files and %d encrypted values under %s; want etcd's data with the tenants' Secrets encrypted", files, encrypted, data)
 		}
 	})
 
