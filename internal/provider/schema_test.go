@@ -31,7 +31,7 @@ func TestSchemaContract(t *testing.T) {
 	}
 	want := map[string][]string{
 		"tenantstack:postgres:Role": {"allowPrivileged", "bypassRls", "connectionLimit", "createDb", "createRole",
-			"inherit", "login", "memberOf", "name", "password", "replication", "searchPath", "superuser"},
+			"inherit", "login", "memberOf", "name", "password", "replication", "searchPath", "settings", "superuser"},
 		"tenantstack:postgres:Database":           {"forceDestroy", "name", "owner", "revokePublicConnect"},
 		"tenantstack:postgres:Schema":             {"database", "name", "owner"},
 		"tenantstack:postgres:Grant":              {"database", "defaultPrivileges", "forRole", "objectType", "objects", "privileges", "role", "schema"},
