@@ -54,6 +54,9 @@ func newPostgres(ctx *pulumi.Context, name string, c *TenantStack, s *settings) 
 			// the application's tables on every tier, through PgBouncer too.
 			SearchPath: pulumi.StringArray{pulumi.String(s.schema())},
 		}
+		if len(s.roleSettings) > 0 {
+			roleArgs.Settings = pulumi.ToStringMap(s.roleSettings)
+		}
 		if slot != s.login {
 			// The standby role logs in only during a rotation; otherwise it
 			// has no password at all.

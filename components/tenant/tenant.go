@@ -164,6 +164,12 @@ type TenantStackArgs struct {
 	// ConnectionLimit is the login role's CONNECTION LIMIT. Optional; default
 	// 20. Must not be negative (which would mean unlimited).
 	ConnectionLimit int
+	// RoleSettings are session defaults of the login roles (ALTER ROLE
+	// ... SET), a plan's limits such as statement_timeout, work_mem,
+	// temp_file_limit and idle_in_transaction_session_timeout. The server
+	// enforces them on every session that starts after they are set.
+	// Optional; default none. search_path and role are refused.
+	RoleSettings map[string]string
 	// Quota bounds the namespace. Optional; see Quota for the defaults.
 	Quota Quota
 	// Limits are the default container resources. Optional; see Limits for
@@ -265,6 +271,7 @@ type settings struct {
 	suspended bool
 	moving    Tier
 
+	roleSettings map[string]string
 	altLogin     bool
 	login        int
 	standbyPG    pulumi.StringOutput
@@ -405,6 +412,7 @@ func resolve(name string, args *TenantStackArgs) (*settings, error) {
 		suspended: args.Suspended,
 		moving:    args.MovingTier,
 
+		roleSettings: maps.Clone(args.RoleSettings),
 		altLogin:     args.AlternateLogin,
 		login:        args.PostgresLogin,
 		credRevision: args.CredentialsRevision,
@@ -444,6 +452,11 @@ func resolve(name string, args *TenantStackArgs) (*settings, error) {
 		s.redisPass = pulumi.ToSecret(args.RedisPassword).(pulumi.StringOutput)
 	}
 
+	for _, k := range slices.Sorted(maps.Keys(args.RoleSettings)) {
+		if k == "search_path" || k == "role" || k == "session_authorization" || !pgIdentifier.MatchString(k) {
+			bad("RoleSettings key %q is not a setting a login role may have; use a parameter name such as statement_timeout", k)
+		}
+	}
 	for _, k := range slices.Sorted(maps.Keys(args.Flags)) {
 		if err := tenantspec.ValidateFlag(k, args.Flags[k]); err != nil {
 			bad("Flags: %v", err)

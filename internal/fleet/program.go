@@ -29,6 +29,7 @@ func tenantProgram(st state, p *Platform) pulumi.RunFunc {
 			return err
 		}
 		spec := st.Spec
+		eff := spec.Effective()
 		args := &tenant.TenantStackArgs{
 			TenantID:           spec.Name,
 			Tier:               tenant.Tier(spec.Tier),
@@ -48,8 +49,9 @@ func tenantProgram(st state, p *Platform) pulumi.RunFunc {
 			},
 			PostgresPassword: pulumi.ToSecret(pulumi.String(st.Credentials.Postgres.Password)).(pulumi.StringOutput),
 			RedisPassword:    pulumi.ToSecret(pulumi.String(st.Credentials.Redis.Password)).(pulumi.StringOutput),
-			ConnectionLimit:  spec.ConnectionLimit,
-			Quota:            spec.Quota,
+			ConnectionLimit:  eff.ConnectionLimit,
+			RoleSettings:     eff.Limits.RoleSettings(),
+			Quota:            eff.Quota,
 			Flags:            spec.Flags,
 			Workload:         spec.Workload,
 			Suspended:        st.Status == StatusSuspended,

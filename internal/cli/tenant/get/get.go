@@ -99,7 +99,12 @@ func details(t *fleet.Tenant) [][]string {
 			rows = append(rows, []string{k, v})
 		}
 	}
+	addStr("plan", t.Plan)
 	addInt("connection_limit", t.ConnectionLimit)
+	addStr("limits.statement_timeout", t.Limits.StatementTimeout)
+	addStr("limits.idle_in_transaction_session_timeout", t.Limits.IdleInTransactionTimeout)
+	addStr("limits.work_mem", t.Limits.WorkMem)
+	addStr("limits.temp_file_limit", t.Limits.TempFileLimit)
 	addStr("quota.cpu", t.Quota.CPU)
 	addStr("quota.memory", t.Quota.Memory)
 	addInt("quota.pods", t.Quota.Pods)
