@@ -151,3 +151,22 @@ func TestRotationArgsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestRoleSettingsOnBothLogins: a plan's per-role limits are on each login
+// role, so a rotation does not lift them.
+func TestRoleSettingsOnBothLogins(t *testing.T) {
+	settings := map[string]string{"statement_timeout": "5s", "work_mem": "4MB"}
+	rec, _ := mustRun(t, with(validArgs(TierShared), func(a *TenantStackArgs) {
+		a.AlternateLogin, a.RoleSettings = true, settings
+	}))
+	for _, name := range []string{"t-pg-role", "t-pg-alt-role"} {
+		got := strMap(t, rec.byName(t, name).Inputs, "settings")
+		if len(got) != 2 || got["statement_timeout"] != "5s" || got["work_mem"] != "4MB" {
+			t.Errorf("%s settings %v, want %v", name, got, settings)
+		}
+	}
+	_, _, err := run(t, with(validArgs(TierShared), func(a *TenantStackArgs) { a.RoleSettings = map[string]string{"search_path": "x"} }))
+	if err == nil || !strings.Contains(err.Error(), `RoleSettings key "search_path"`) {
+		t.Errorf("search_path as a setting: %v", err)
+	}
+}
