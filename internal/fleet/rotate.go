@@ -226,7 +226,7 @@ func (s *Service) openRotation(ctx context.Context, o RotateOptions, progress io
 		p := cur.Rotation.Pending
 		r.rep.Resumed = true
 		r.rep.Postgres, r.rep.Redis = p.Postgres, p.Redis
-		if p.Postgres != o.Postgres || p.Redis != o.Redis {
+		if !o.Finish && (p.Postgres != o.Postgres || p.Redis != o.Redis) {
 			printf(progress, "%s: completing the rotation started at %s first (%s); run rotate again afterwards for the rest\n",
 				o.Name, p.Started.Format(time.RFC3339), what(p.Postgres, p.Redis))
 		} else {
