@@ -184,12 +184,16 @@ func TestPlanLimits(t *testing.T) {
 			t.Errorf("the fourth direct connection: %v; want too_many_connections (53300)", err)
 		}
 		// PgBouncer needs a server connection of the role, which PostgreSQL
-		// refuses; the client hears it at login or at its first statement.
-		pc, err := connect(ctx, nc.Postgres.PoolerURL)
+		// refuses (53300): PgBouncer keeps the client waiting and retrying
+		// until its query_wait_timeout (120 s) ends it with an error. The
+		// test waits 10 s: the statement must not have run by then.
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		pc, err := connect(wctx, nc.Postgres.PoolerURL)
 		if err == nil {
-			_, err = pc.Exec(ctx, `SELECT 1`)
+			_, err = pc.Exec(wctx, `SELECT 1`)
 			pc.Close(ctx)
 		}
+		cancel()
 		if err == nil {
 			t.Error("through PgBouncer a fourth connection ran a statement")
 		} else {
