@@ -30,6 +30,7 @@ import (
 	rotateCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/rotate"
 	suspendCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/suspend"
 	updateCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/update"
+	usageCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/usage"
 	verifyCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/verify"
 	"github.com/tenantstack/tenantstack/internal/engine"
 	"github.com/tenantstack/tenantstack/internal/fleet"
@@ -128,7 +129,7 @@ All state lives under TENANTSTACK_HOME (default ~/.tenantstack).`,
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &cmdutil.UsageError{Err: err}
 	})
-	cmd.PersistentFlags().StringVarP(&format, "output", "o", "table", "output format: table, json or yaml")
+	cmd.PersistentFlags().StringVarP(&format, "output", "o", "table", "output format: table, json, yaml or csv (usage also prometheus)")
 	cmd.PersistentFlags().DurationVar(&timeout, "timeout", 0, "give up after this long, e.g. 5m (0: no limit)")
 	cmd.PersistentFlags().StringVar(&backend, "backend", os.Getenv("TENANTSTACK_BACKEND"),
 		"Pulumi backend URL for stack state (default file://$TENANTSTACK_HOME/state; env TENANTSTACK_BACKEND)")
@@ -184,6 +185,7 @@ var verbs = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return deleteCmd.NewCmdDelete(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return credentialsCmd.NewCmdCredentials(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return verifyCmd.NewCmdVerify(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return usageCmd.NewCmdUsage(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return applyCmd.NewCmdApply(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return platformCmd.NewCmdPlatform(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return migrateCmd.NewCmdMigrate(f, nil) },
