@@ -22,16 +22,16 @@ func (s *Service) Usage(ctx context.Context, names []string) ([]usage.Report, er
 	if err != nil {
 		return nil, err
 	}
-	want := map[string]bool{}
+	want, missing := map[string]bool{}, map[string]bool{}
 	for _, n := range names {
-		want[n] = true
+		want[n], missing[n] = true, true
 	}
 	var targets []usage.Target
 	for _, t := range all {
 		if len(want) > 0 && !want[t.Name] {
 			continue
 		}
-		delete(want, t.Name)
+		delete(missing, t.Name)
 		if t.Status == StatusIncomplete || t.Tier == "" {
 			continue
 		}
@@ -44,7 +44,7 @@ func (s *Service) Usage(ctx context.Context, names []string) ([]usage.Report, er
 			Namespace: tenantspec.Namespace(t.Name),
 		})
 	}
-	for n := range want {
+	for n := range missing {
 		return nil, fmt.Errorf("%w: no tenant %q on platform %q; \"tenantctl list\" shows the tenants", ErrNotFound, n, s.Platform)
 	}
 	if len(targets) == 0 {

@@ -12,7 +12,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
+	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,10 +24,17 @@ import (
 	"github.com/gruntwork-io/terratest/modules/random"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tenantstack/tenantstack/internal/tenantspec"
 	"github.com/tenantstack/tenantstack/internal/testenv"
+	"github.com/tenantstack/tenantstack/internal/usage"
 )
+
+func redisURL(c tenantspec.Credentials) string {
+	u := url.URL{Scheme: "redis", User: url.UserPassword(c.Redis.Username, c.Redis.Password), Host: net.JoinHostPort(c.Redis.Host, strconv.Itoa(c.Redis.Port))}
+	return u.String()
+}
 
 func must(t *testing.T, args ...string) string {
 	t.Helper()
@@ -60,7 +71,10 @@ func code(err error) string {
 func TestPlanLimits(t *testing.T) {
 	env := testenv.Platform(t)
 	ctx := context.Background()
-	must(t, "platform", "up")
+	dir := t.TempDir()
+	testenv.CopyLedger(t, dir, "0001_currencies.up.sql", "0001_currencies.down.sql", "0002_accounts.sql", "0003_transactions.sql")
+	must(t, "platform", "up", "--migrations", dir)
+	must(t, "migrate", "up", "--yes")
 	suffix := strings.ToLower(random.UniqueId())
 	noisy, quiet := "pn-"+suffix, "pq-"+suffix
 	must(t, "create", noisy, "--plan", "basic", "--limit", "statement_timeout=1s", "--limit", "connections=3")
@@ -208,6 +222,69 @@ func TestPlanLimits(t *testing.T) {
 			if err != nil {
 				t.Errorf("the other tenant could not connect meanwhile: %v", err)
 			}
+		}
+	})
+
+	t.Run("usage measures each tenant's own rows, keys and quota", func(t *testing.T) {
+		seed := func(c tenantspec.Credentials, accounts, keys int) {
+			t.Helper()
+			conn, err := connect(ctx, c.Postgres.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(ctx)
+			if _, err := conn.Exec(ctx, `INSERT INTO accounts (name, currency) SELECT 'u-' || g, 'EUR' FROM generate_series(1, $1::int) g`, accounts); err != nil {
+				t.Fatal(err)
+			}
+			opt, err := redis.ParseURL(redisURL(c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt.Protocol, opt.DisableIdentity = 2, true
+			rdb := redis.NewClient(opt)
+			defer rdb.Close()
+			for i := 0; i < keys; i++ {
+				if err := rdb.Set(ctx, fmt.Sprintf("%sk%d", c.Redis.KeyPrefix, i), strings.Repeat("x", 100), 0).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		seed(nc, 5, 3)
+		seed(qc, 7, 2)
+		var reps []usage.Report
+		if err := json.Unmarshal([]byte(must(t, "usage", "-o", "json")), &reps); err != nil {
+			t.Fatal(err)
+		}
+		by := map[string]usage.Report{}
+		for _, r := range reps {
+			by[r.Tenant] = r
+		}
+		n, q := by[noisy], by[quiet]
+		t.Logf("usage: %+v / %+v", n, q)
+		// The shared tier counts the tenant's own rows only: its 5
+		// accounts and nothing of the other tenants in the same tables.
+		if n.Postgres.Rows != 5 || n.Postgres.Bytes <= 0 || n.Redis.Keys != 3 || n.Redis.MemoryBytes < 300 {
+			t.Errorf("%s: %+v; want 5 rows, some bytes, 3 keys of 100+ bytes", noisy, n)
+		}
+		if q.Postgres.Rows < 7 || q.Postgres.Bytes < 8192 || q.Redis.Keys != 2 {
+			t.Errorf("%s: %+v; want at least its 7 accounts in its schema's relations and 2 keys", quiet, q)
+		}
+		if n.Postgres.ConnectionLimit != 3 || q.Postgres.ConnectionLimit != 20 {
+			t.Errorf("connection limits %d and %d; want the plans' 3 and 20", n.Postgres.ConnectionLimit, q.Postgres.ConnectionLimit)
+		}
+		hard := map[string]string{}
+		for _, u := range n.Kubernetes {
+			hard[u.Resource] = u.Hard
+		}
+		if hard["pods"] != "10" || hard["limits.cpu"] != "1" {
+			t.Errorf("%s's quota %v; want basic's 10 pods and 1 CPU", noisy, hard)
+		}
+		prom := must(t, "usage", noisy, "-o", "prometheus")
+		if !strings.Contains(prom, `tenantstack_tenant_postgres_rows{tenant="`+noisy+`",tier="shared"} 5`) || strings.Contains(prom, quiet) {
+			t.Errorf("-o prometheus for %s:\n%s", noisy, prom)
+		}
+		if csv := must(t, "usage", "-o", "csv"); !strings.HasPrefix(csv, "TENANT,TIER,PG_BYTES") {
+			t.Errorf("-o csv:\n%s", csv)
 		}
 	})
 
