@@ -79,7 +79,7 @@ test-nightly: tools ## every suite, including the isolation attacks, against fre
 	done; if [ -n "$$failed" ]; then echo "FAILED integration suites:$$failed"; exit 1; fi
 
 .PHONY: bench
-bench: bench-onboarding bench-rls bench-migrate bench-move ## every benchmark; prints figures
+bench: bench-onboarding bench-rls bench-migrate bench-move bench-noisy ## every benchmark; prints figures
 
 .PHONY: bench-onboarding
 bench-onboarding: tools ## onboard N tenants in sequence, then 4 in parallel; prints p50/p95, ratio, peak RSS
@@ -106,3 +106,7 @@ bench-move: tools ## move a tenant with BENCH_ROWS (1,000,000) rows in three tab
 .PHONY: bench-migrate
 bench-migrate: tools ## create p50 with 20 migrations; one migration over BENCH_FLEET (200) mixed-tier tenants with --parallel 4
 	BENCH_FLEET=$(BENCH_FLEET) scripts/with-platform.sh $(GO) test -tags integration -run '^$$' -bench Migrate -benchtime 1x -timeout 80m ./test/bench/
+
+.PHONY: bench-noisy
+bench-noisy: tools ## a quiet tenant's p50/p95 through PgBouncer alone and beside a noisy tenant on plan basic running runaway queries; prints the ratio
+	scripts/with-platform.sh $(GO) test -tags integration -run '^$$' -bench NoisyNeighbour -benchtime 1x -timeout 30m ./test/bench/
