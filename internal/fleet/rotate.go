@@ -218,6 +218,16 @@ func (s *Service) openRotation(ctx context.Context, o RotateOptions, progress io
 	if err != nil {
 		return nil, err
 	}
+	if o.Postgres && (cur.Rotation == nil || !cur.Rotation.AlternateLogin) {
+		ready, err := rotate.SecondLoginReady(ctx, plat.PostgresAdminURL, plat.Database)
+		if err != nil {
+			return nil, err
+		}
+		if !ready {
+			return nil, fmt.Errorf("%w: the platform's contract predates rotation (app.current_tenant() does not know a tenant's second login role); "+
+				"run \"tenantctl platform up\" to apply it, then rotate %s", ErrInvalid, o.Name)
+		}
+	}
 	if err := s.recover(ctx, st, progress); err != nil {
 		return nil, err
 	}

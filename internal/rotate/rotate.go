@@ -75,3 +75,29 @@ func connect(ctx context.Context, adminURL string) (*pgx.Conn, error) {
 	}
 	return conn, nil
 }
+
+// SecondLoginReady reports whether the platform database's
+// app.current_tenant() gives a tenant's second login role (tenant_<id>-2)
+// the tenant's identity (contract step 9). On a platform whose contract is
+// older, a shared-tier tenant rotated to its second role would see none
+// of its rows.
+func SecondLoginReady(ctx context.Context, adminURL, platformDB string) (bool, error) {
+	cfg, err := pgx.ParseConfig(adminURL)
+	if err != nil {
+		return false, fmt.Errorf("the platform's PostgreSQL admin URL: %w", err)
+	}
+	cfg.Database = platformDB
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, fmt.Errorf("connecting to the platform database %q: %w", platformDB, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var ok bool
+	err = conn.QueryRow(ctx, `SELECT coalesce(bool_or(pg_catalog.pg_get_functiondef(p.oid) LIKE '%split_part%'), false)
+		FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+		WHERE n.nspname = 'app' AND p.proname = 'current_tenant'`).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("reading app.current_tenant(): %w", err)
+	}
+	return ok, nil
+}
