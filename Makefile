@@ -79,7 +79,7 @@ test-nightly: tools ## every suite, including the isolation attacks, against fre
 	done; if [ -n "$$failed" ]; then echo "FAILED integration suites:$$failed"; exit 1; fi
 
 .PHONY: bench
-bench: bench-onboarding bench-rls bench-migrate bench-move bench-backup ## every benchmark; prints figures
+bench: bench-onboarding bench-rls bench-migrate bench-move bench-backup bench-noisy ## every benchmark; prints figures
 
 .PHONY: bench-onboarding
 bench-onboarding: tools ## onboard N tenants in sequence, then 4 in parallel; prints p50/p95, ratio, peak RSS
@@ -110,3 +110,7 @@ bench-migrate: tools ## create p50 with 20 migrations; one migration over BENCH_
 .PHONY: bench-backup
 bench-backup: tools ## back up and restore a tenant with BENCH_ROWS (1,000,000) rows on each tier under its writer; prints times, archive size, write latency
 	BENCH_ROWS=$(BENCH_ROWS) scripts/with-platform.sh $(GO) test -tags integration -run '^$$' -bench Backup -benchtime 1x -timeout 60m ./test/bench/
+
+.PHONY: bench-noisy
+bench-noisy: tools ## a quiet tenant's p50/p95 through PgBouncer alone and beside a noisy tenant on plan basic running runaway queries; prints the ratio
+	scripts/with-platform.sh $(GO) test -tags integration -run '^$$' -bench NoisyNeighbour -benchtime 1x -timeout 30m ./test/bench/

@@ -50,7 +50,7 @@ type kubernetesOut struct {
 // newKubernetes creates the namespace and everything in it. Every object has
 // an explicit metadata.name, so the names are the same in every cluster and
 // on every run.
-func newKubernetes(ctx *pulumi.Context, name string, c *TenantStack, s *settings, creds pulumi.StringMapOutput) (*kubernetesOut, error) {
+func newKubernetes(ctx *pulumi.Context, name string, c *TenantStack, s *settings, creds pulumi.StringMapOutput, loginReady []pulumi.Resource) (*kubernetesOut, error) {
 	opts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(s.k8sProv)}
 	nsName := Namespace(s.id)
 	common := pulumi.StringMap{TenantLabel: pulumi.String(s.id), ManagedByLabel: pulumi.String(ManagedByValue)}
@@ -142,7 +142,7 @@ func newKubernetes(ctx *pulumi.Context, name string, c *TenantStack, s *settings
 		Metadata:   meta(CredentialsSecretName),
 		Type:       pulumi.String("Opaque"),
 		StringData: creds,
-	}, opts...)
+	}, append(slices.Clone(opts), pulumi.DependsOn(loginReady))...)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +276,7 @@ func newWorkload(ctx *pulumi.Context, name string, s *settings, meta func(string
 			Replicas: pulumi.Int(replicas),
 			Selector: &metav1.LabelSelectorArgs{MatchLabels: selector},
 			Template: corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: selector},
+				Metadata: podMeta(selector, s.credRevision),
 				Spec: corev1.PodSpecArgs{
 					ServiceAccountName:           sa.Metadata.Name().Elem(),
 					AutomountServiceAccountToken: pulumi.Bool(false),
@@ -334,4 +334,17 @@ func newWorkload(ctx *pulumi.Context, name string, s *settings, meta func(string
 		}}},
 	}, opts...)
 	return err
+}
+
+// CredentialsRevisionAnnotation on the workload's pod template changes
+// with every credential rotation, so the Deployment rolls its pods, which
+// read the credentials Secret as they start.
+const CredentialsRevisionAnnotation = "tenantstack.io/credentials-revision"
+
+func podMeta(labels pulumi.StringMap, revision string) *metav1.ObjectMetaArgs {
+	m := &metav1.ObjectMetaArgs{Labels: labels}
+	if revision != "" {
+		m.Annotations = pulumi.StringMap{CredentialsRevisionAnnotation: pulumi.String(revision)}
+	}
+	return m
 }

@@ -54,3 +54,10 @@ func ChannelPrefix(id string) string { return tenantspec.ChannelPrefix(id) }
 
 // Namespace returns the tenant's Kubernetes namespace.
 func Namespace(id string) string { return tenantspec.Namespace(id) }
+
+// AltRoleName returns the tenant's second login role, used by credential
+// rotation.
+func AltRoleName(id string) string { return tenantspec.AltRoleName(id) }
+
+// LoginRoleName returns the login role of slot 0 (RoleName) or 1 (AltRoleName).
+func LoginRoleName(id string, slot int) string { return tenantspec.LoginRoleName(id, slot) }

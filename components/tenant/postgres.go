@@ -16,44 +16,82 @@ var (
 // postgresOut are the PostgreSQL values the component exports.
 type postgresOut struct {
 	user, database, schema pulumi.StringOutput
+	// ready are the current login role and its grants: what the
+	// credentials Secret waits for.
+	ready []pulumi.Resource
 }
 
-// newPostgres creates the tenant's login role, its tier's objects and
-// grants, and its registration.
+// login is one of the tenant's login roles and the prefix of its
+// resources' names. The first keeps the names it always had, so a tenant
+// created before rotation existed changes nothing.
+type login struct {
+	role   *postgres.Role
+	prefix string
+	ready  []pulumi.Resource
+}
+
+// newPostgres creates the tenant's login role (two, once rotation needs
+// them), its tier's objects and the grants, and its registration.
 func newPostgres(ctx *pulumi.Context, name string, c *TenantStack, s *settings) (*postgresOut, error) {
 	opts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Provider(s.pgProv)}
 	platformDB := pulumi.String(s.platform.PlatformDatabase)
 
-	// No privileged attribute is set; the provider defaults them to false and
-	// refuses them without allowPrivileged, which a tenant role never has.
-	roleArgs := &postgres.RoleArgs{
-		Name:            pulumi.String(RoleName(s.id)),
-		Login:           pulumi.Bool(!s.suspended),
-		Password:        s.pgPass,
-		ConnectionLimit: pulumi.Int(s.connLimit),
-		// The same unqualified SQL ("SELECT * FROM accounts") reaches the
-		// application's tables on every tier, through PgBouncer too.
-		SearchPath: pulumi.StringArray{pulumi.String(s.schema())},
+	slots := 1
+	if s.altLogin {
+		slots = 2
 	}
-	if s.tier == TierShared {
-		roleArgs.MemberOf = pulumi.StringArray{pulumi.String(SharedGroupRole)}
+	logins := make([]*login, slots)
+	for slot := range logins {
+		// No privileged attribute is set; the provider defaults them to
+		// false and refuses them without allowPrivileged, which a tenant
+		// role never has.
+		roleArgs := &postgres.RoleArgs{
+			Name:            pulumi.String(LoginRoleName(s.id, slot)),
+			Login:           pulumi.Bool(!s.suspended),
+			Password:        s.pgPass,
+			ConnectionLimit: pulumi.Int(s.connLimit),
+			// The same unqualified SQL ("SELECT * FROM accounts") reaches
+			// the application's tables on every tier, through PgBouncer too.
+			SearchPath: pulumi.StringArray{pulumi.String(s.schema())},
+		}
+		if len(s.roleSettings) > 0 {
+			roleArgs.Settings = pulumi.ToStringMap(s.roleSettings)
+		}
+		if slot != s.login {
+			// The standby role logs in only during a rotation; otherwise it
+			// has no password at all.
+			roleArgs.Login = pulumi.Bool(!s.suspended && s.hasStandbyPG)
+			roleArgs.Password = pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput)
+			if s.hasStandbyPG {
+				roleArgs.Password = s.standbyPG
+			}
+		}
+		if s.tier == TierShared {
+			roleArgs.MemberOf = pulumi.StringArray{pulumi.String(SharedGroupRole)}
+		}
+		prefix := name + "-pg-"
+		if slot == 1 {
+			prefix = name + "-pg-alt-"
+		}
+		role, err := postgres.NewRole(ctx, prefix+"role", roleArgs, opts...)
+		if err != nil {
+			return nil, err
+		}
+		logins[slot] = &login{role: role, prefix: prefix, ready: []pulumi.Resource{role}}
 	}
-	role, err := postgres.NewRole(ctx, name+"-pg-role", roleArgs, opts...)
-	if err != nil {
-		return nil, err
-	}
+	cur := logins[s.login]
 	out := &postgresOut{
-		user:     role.Name,
+		user:     cur.role.Name,
 		database: platformDB.ToStringOutput(),
 		schema:   pulumi.String(SharedSchema).ToStringOutput(),
 	}
 
-	// grant gives the login role privileges; kind is objectType. The grants
+	// grant gives a login role privileges; kind is objectType. The grants
 	// on existing objects matter beyond the first run: a refresh finds
 	// objects created since without the privileges, and the next up fixes it.
-	grant := func(suffix string, db, schema pulumi.StringPtrInput, kind string, privs []string, defaultsFor pulumi.StringPtrInput) error {
+	grant := func(l *login, suffix string, db, schema pulumi.StringPtrInput, kind string, privs []string, defaultsFor pulumi.StringPtrInput) error {
 		args := &postgres.GrantArgs{
-			Role:       role.Name,
+			Role:       l.role.Name,
 			Database:   db,
 			Schema:     schema,
 			ObjectType: pulumi.String(kind),
@@ -63,12 +101,15 @@ func newPostgres(ctx *pulumi.Context, name string, c *TenantStack, s *settings) 
 			args.DefaultPrivileges = pulumi.Bool(true)
 			args.ForRole = defaultsFor
 		}
-		_, err := postgres.NewGrant(ctx, name+"-pg-"+suffix, args, opts...)
+		g, err := postgres.NewGrant(ctx, l.prefix+suffix, args, opts...)
+		if err == nil {
+			l.ready = append(l.ready, g)
+		}
 		return err
 	}
 	// crud grants USAGE on schema and CRUD on its tables and sequences, now
 	// and on those owner creates later.
-	crud := func(db, schema, owner pulumi.StringOutput) error {
+	crud := func(l *login, db, schema, owner pulumi.StringOutput) error {
 		steps := []struct {
 			suffix, kind string
 			privs        []string
@@ -81,7 +122,7 @@ func newPostgres(ctx *pulumi.Context, name string, c *TenantStack, s *settings) 
 			{"default-sequences", "sequence", sequencePrivileges, owner},
 		}
 		for _, st := range steps {
-			if err := grant(st.suffix, db, schema, st.kind, st.privs, st.defaultsFor); err != nil {
+			if err := grant(l, st.suffix, db, schema, st.kind, st.privs, st.defaultsFor); err != nil {
 				return err
 			}
 		}
@@ -132,38 +173,46 @@ func newPostgres(ctx *pulumi.Context, name string, c *TenantStack, s *settings) 
 			return nil, err
 		}
 	}
-	switch s.tier {
-	case TierShared:
-		// Everything else comes from membership of app_tenant.
-		if err := grant("connect", platformDB, nil, "database", []string{"CONNECT"}, nil); err != nil {
-			return nil, err
+	// Both login roles get the same grants, so either reaches exactly what
+	// the other does.
+	for _, l := range logins {
+		switch s.tier {
+		case TierShared:
+			// Everything else comes from membership of app_tenant.
+			if err := grant(l, "connect", platformDB, nil, "database", []string{"CONNECT"}, nil); err != nil {
+				return nil, err
+			}
+		case TierSchema:
+			schema := own.(*postgres.Schema)
+			if err := grant(l, "connect", platformDB, nil, "database", []string{"CONNECT"}, nil); err != nil {
+				return nil, err
+			}
+			if err := crud(l, platformDB.ToStringOutput(), schema.Name, owner.Name); err != nil {
+				return nil, err
+			}
+			out.schema = schema.Name
+		case TierDatabase:
+			db := own.(*postgres.Database)
+			if err := grant(l, "connect", db.Name, nil, "database", []string{"CONNECT"}, nil); err != nil {
+				return nil, err
+			}
+			if err := crud(l, db.Name, pulumi.String(PublicSchema).ToStringOutput(), owner.Name); err != nil {
+				return nil, err
+			}
+			out.database = db.Name
+			out.schema = pulumi.String(PublicSchema).ToStringOutput()
 		}
-	case TierSchema:
-		schema := own.(*postgres.Schema)
-		if err := grant("connect", platformDB, nil, "database", []string{"CONNECT"}, nil); err != nil {
-			return nil, err
-		}
-		if err := crud(platformDB.ToStringOutput(), schema.Name, owner.Name); err != nil {
-			return nil, err
-		}
-		out.schema = schema.Name
-		ready = append(ready, schema)
-	case TierDatabase:
-		db := own.(*postgres.Database)
-		if err := grant("connect", db.Name, nil, "database", []string{"CONNECT"}, nil); err != nil {
-			return nil, err
-		}
-		if err := crud(db.Name, pulumi.String(PublicSchema).ToStringOutput(), owner.Name); err != nil {
-			return nil, err
-		}
-		out.database = db.Name
-		out.schema = pulumi.String(PublicSchema).ToStringOutput()
-		ready = append(ready, db)
 	}
+	if own != nil {
+		ready = append(ready, own)
+	}
+	out.ready = cur.ready
 
+	// The registry names the tenant's first login role; app.current_tenant()
+	// gives the second the same tenant (contract step 9).
 	if _, err := postgres.NewTenantRegistration(ctx, name+"-pg-registration", &postgres.TenantRegistrationArgs{
 		TenantID: pulumi.String(s.id),
-		RoleName: role.Name,
+		RoleName: logins[0].role.Name,
 		Tier:     pulumi.String(string(s.tier)),
 		Database: platformDB,
 	}, append(opts, pulumi.DependsOn(ready))...); err != nil {

@@ -49,14 +49,18 @@ func RedisCommands() []string { return slices.Clone(redisCommands) }
 
 // newRedisUser creates the tenant's ACL user and returns its username.
 func newRedisUser(ctx *pulumi.Context, name string, c *TenantStack, s *settings) (pulumi.StringOutput, error) {
-	u, err := redis.NewACLUser(ctx, name+"-redis-user", &redis.ACLUserArgs{
+	args := &redis.ACLUserArgs{
 		Username:        pulumi.String(RedisUsername(s.id)),
 		Enabled:         pulumi.Bool(!s.suspended),
 		Password:        s.redisPass,
 		KeyPatterns:     pulumi.StringArray{pulumi.String(KeyPrefix(s.id) + "*")},
 		ChannelPatterns: pulumi.StringArray{pulumi.String(ChannelPrefix(s.id) + "*")},
 		Commands:        pulumi.ToStringArray(redisCommands),
-	}, pulumi.Parent(c), pulumi.Provider(s.redisProv))
+	}
+	if s.hasStandbyR {
+		args.PreviousPassword = s.standbyRedis
+	}
+	u, err := redis.NewACLUser(ctx, name+"-redis-user", args, pulumi.Parent(c), pulumi.Provider(s.redisProv))
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}

@@ -164,6 +164,12 @@ type TenantStackArgs struct {
 	// ConnectionLimit is the login role's CONNECTION LIMIT. Optional; default
 	// 20. Must not be negative (which would mean unlimited).
 	ConnectionLimit int
+	// RoleSettings are session defaults of the login roles (ALTER ROLE
+	// ... SET), a plan's limits such as statement_timeout, work_mem,
+	// temp_file_limit and idle_in_transaction_session_timeout. The server
+	// enforces them on every session that starts after they are set.
+	// Optional; default none. search_path and role are refused.
+	RoleSettings map[string]string
 	// Quota bounds the namespace. Optional; see Quota for the defaults.
 	Quota Quota
 	// Limits are the default container resources. Optional; see Limits for
@@ -181,6 +187,32 @@ type TenantStackArgs struct {
 	// cannot log in, the Redis user is off and the workload has 0 replicas.
 	// Sessions already open are not ended. Optional; default false.
 	Suspended bool
+
+	// AlternateLogin makes the tenant's second login role (AltRoleName)
+	// beside the first, with the same membership, search_path, connection
+	// limit and grants on every tier, and the same identity for row-level
+	// security. Credential rotation alternates between the two, since a
+	// PostgreSQL role holds one password. Optional; default false (once a
+	// tenant has been rotated it stays true).
+	AlternateLogin bool
+	// PostgresLogin is the login role the credentials (outputs and Secret)
+	// name: 0 for RoleName, 1 for AltRoleName, which needs AlternateLogin.
+	// Optional; default 0.
+	PostgresLogin int
+	// StandbyPostgresPassword, when set, lets the login role that
+	// PostgresLogin does not name log in with it: a rotation puts the new
+	// password there before the switch and keeps the old one there during
+	// the grace. When nil that role cannot log in and has no password.
+	// Optional; needs AlternateLogin.
+	StandbyPostgresPassword pulumi.StringInput
+	// StandbyRedisPassword also authenticates the Redis ACL user, beside
+	// RedisPassword, during a rotation. Optional; default none.
+	StandbyRedisPassword pulumi.StringInput
+	// CredentialsRevision is written on the workload's pod template
+	// (annotation tenantstack.io/credentials-revision), so that a new value
+	// rolls the pods onto the credentials Secret as it is now. Optional;
+	// default none (no annotation).
+	CredentialsRevision string
 
 	// MovingTier is the other tier of a tier move in progress (tenantctl
 	// move): its schema or database and their owner role are kept, or
@@ -238,6 +270,15 @@ type settings struct {
 	workload  *WorkloadArgs
 	suspended bool
 	moving    Tier
+
+	roleSettings map[string]string
+	altLogin     bool
+	login        int
+	standbyPG    pulumi.StringOutput
+	hasStandbyPG bool
+	standbyRedis pulumi.StringOutput
+	hasStandbyR  bool
+	credRevision string
 }
 
 // database is the database the tenant's login role connects to.
@@ -286,6 +327,8 @@ func NewTenantStack(ctx *pulumi.Context, name string, args *TenantStackArgs, opt
 	c.KeyPrefix = pulumi.String(KeyPrefix(s.id)).ToStringOutput()
 	c.ChannelPrefix = pulumi.String(ChannelPrefix(s.id)).ToStringOutput()
 	c.PostgresURL = postgresURL(s.platform.PostgresHost, s.platform.PostgresPort, pg.user, s.pgPass, pg.database)
+	// The Secret names the login only once it can reach the tenant's
+	// objects: a rotation's new role has its grants before any pod reads it.
 	c.PoolerURL = postgresURL(s.platform.PoolerHost, s.platform.PoolerPort, pg.user, s.pgPass, pg.database)
 	c.RedisURL = redisURL(s.platform.RedisHost, s.platform.RedisPort, redisUser, s.redisPass)
 
@@ -303,7 +346,7 @@ func NewTenantStack(ctx *pulumi.Context, name string, args *TenantStackArgs, opt
 		"REDIS_PASSWORD":   s.redisPass,
 		"REDIS_KEY_PREFIX": c.KeyPrefix,
 	}).(pulumi.StringMapOutput)
-	k, err := newKubernetes(ctx, name, c, s, creds)
+	k, err := newKubernetes(ctx, name, c, s, creds, pg.ready)
 	if err != nil {
 		return nil, err
 	}
@@ -368,6 +411,28 @@ func resolve(name string, args *TenantStackArgs) (*settings, error) {
 		flags:     maps.Clone(args.Flags),
 		suspended: args.Suspended,
 		moving:    args.MovingTier,
+
+		roleSettings: maps.Clone(args.RoleSettings),
+		altLogin:     args.AlternateLogin,
+		login:        args.PostgresLogin,
+		credRevision: args.CredentialsRevision,
+	}
+	switch {
+	case args.PostgresLogin != 0 && args.PostgresLogin != 1:
+		bad("PostgresLogin %d is not a login role; use 0 (%s) or 1 (%s)", args.PostgresLogin, RoleName(args.TenantID), AltRoleName(args.TenantID))
+	case args.PostgresLogin == 1 && !args.AlternateLogin:
+		bad("PostgresLogin 1 names the second login role %s, which needs AlternateLogin", AltRoleName(args.TenantID))
+	}
+	if !isNil(args.StandbyPostgresPassword) {
+		if !args.AlternateLogin {
+			bad("StandbyPostgresPassword is the password of the second login role, which needs AlternateLogin")
+		}
+		errs = append(errs, checkPassword("StandbyPostgresPassword", args.StandbyPostgresPassword)...)
+		s.standbyPG, s.hasStandbyPG = pulumi.ToSecret(args.StandbyPostgresPassword).(pulumi.StringOutput), true
+	}
+	if !isNil(args.StandbyRedisPassword) {
+		errs = append(errs, checkPassword("StandbyRedisPassword", args.StandbyRedisPassword)...)
+		s.standbyRedis, s.hasStandbyR = pulumi.ToSecret(args.StandbyRedisPassword).(pulumi.StringOutput), true
 	}
 	if args.MovingTier != "" {
 		if _, err := ParseTier(string(args.MovingTier)); err != nil {
@@ -387,6 +452,11 @@ func resolve(name string, args *TenantStackArgs) (*settings, error) {
 		s.redisPass = pulumi.ToSecret(args.RedisPassword).(pulumi.StringOutput)
 	}
 
+	for _, k := range slices.Sorted(maps.Keys(args.RoleSettings)) {
+		if k == "search_path" || k == "role" || k == "session_authorization" || !pgIdentifier.MatchString(k) {
+			bad("RoleSettings key %q is not a setting a login role may have; use a parameter name such as statement_timeout", k)
+		}
+	}
 	for _, k := range slices.Sorted(maps.Keys(args.Flags)) {
 		if err := tenantspec.ValidateFlag(k, args.Flags[k]); err != nil {
 			bad("Flags: %v", err)

@@ -214,7 +214,7 @@ func secretName(name string) bool {
 // mutating are the command paths (without "tenantctl") that change the
 // platform and are logged.
 var mutating = []string{
-	"create", "update", "suspend", "resume", "delete", "apply", "move",
+	"create", "update", "suspend", "resume", "delete", "apply", "move", "rotate",
 	"migrate up", "platform up", "platform destroy",
 	// Backup and restore, offboarding with retention.
 	"restore",

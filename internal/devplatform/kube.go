@@ -100,6 +100,9 @@ func (p *Platform) apiserverService() *service {
 			if err := os.MkdirAll(l.kubeDir(), 0o700); err != nil {
 				return err
 			}
+			if err := ensureEncryptionConfig(l); err != nil {
+				return fmt.Errorf("the API server's encryption of Secrets at rest: %w", err)
+			}
 			return writeKubeconfig(l, l.adminKubeconfig(), "admin", p.state().Ports.APIServer)
 		},
 		spec: func() procSpec {
@@ -128,6 +131,7 @@ func (p *Platform) apiserverService() *service {
 				"--service-account-key-file=" + l.pkiFile("sa.pub"),
 				"--service-account-signing-key-file=" + l.pkiFile("sa.key"),
 				"--profiling=false",
+				"--encryption-provider-config=" + l.encryptionConfig(),
 			}}
 		},
 		check: func(ctx context.Context) (string, error) {

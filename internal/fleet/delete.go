@@ -234,7 +234,7 @@ func goneChecks(ctx context.Context, p *Platform, id string) ([]Check, error) {
 		what, sql string
 		args      []any
 	}{
-		{"role " + tenant.RoleName(id), `SELECT rolname::text FROM pg_roles WHERE rolname IN ($1, $2)`, []any{tenant.RoleName(id), tenant.OwnerRoleName(id)}},
+		{"role " + tenant.RoleName(id), `SELECT rolname::text FROM pg_roles WHERE rolname IN ($1, $2, $3)`, []any{tenant.RoleName(id), tenant.OwnerRoleName(id), tenant.AltRoleName(id)}},
 		{"registry row", `SELECT tenant_id FROM tenantstack.tenants WHERE tenant_id = $1`, []any{id}},
 		{"schema " + tenant.SchemaName(id), `SELECT nspname::text FROM pg_namespace WHERE nspname = $1`, []any{tenant.SchemaName(id)}},
 		{"database " + tenant.DatabaseName(id), `SELECT datname::text FROM pg_database WHERE datname = $1`, []any{tenant.DatabaseName(id)}},

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
 	"github.com/tenantstack/tenantstack/internal/migrate"
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 // List returns every tenant of the platform, sorted by name. It reads the
@@ -100,8 +101,14 @@ type registration struct {
 }
 
 func registry(ctx context.Context, conn *pgx.Conn) ([]registration, error) {
-	rows, err := conn.Query(ctx, `SELECT t.tenant_id, t.role_name::text, t.tier, t.created_at, coalesce(r.rolcanlogin, false)
-		FROM tenantstack.tenants t LEFT JOIN pg_roles r ON r.rolname = t.role_name ORDER BY t.tenant_id`)
+	// A rotated tenant logs in with its second role (tenant_<id>-2) while
+	// the registered first one cannot: it is active if either can.
+	rows, err := conn.Query(ctx, `SELECT t.tenant_id, t.role_name::text, t.tier, t.created_at,
+			coalesce(r.rolcanlogin, false) OR coalesce(a.rolcanlogin, false)
+		FROM tenantstack.tenants t
+		LEFT JOIN pg_roles r ON r.rolname = t.role_name
+		LEFT JOIN pg_roles a ON a.rolname = t.role_name || '`+tenantspec.AltRoleSuffix+`'
+		ORDER BY t.tenant_id`)
 	if err != nil {
 		return nil, fmt.Errorf("reading the tenant registry tenantstack.tenants: %w", err)
 	}

@@ -324,7 +324,7 @@ func (m *moveRun) mover(from, to tenantspec.Tier) *move.Mover {
 	return &move.Mover{
 		AdminURL:     m.plat.PostgresAdminURL,
 		Tenant:       id,
-		Logins:       []string{tenantspec.RoleName(id)},
+		Logins:       tenantspec.LoginRoleNames(id),
 		From:         move.SideOf(m.plat.Database, id, from),
 		To:           move.SideOf(m.plat.Database, id, to),
 		PauseTimeout: m.o.PauseTimeout,
@@ -410,7 +410,12 @@ func (m *moveRun) cutover(ctx context.Context, rec *moveRecord) error {
 	if switchedAt.IsZero() {
 		switchedAt = time.Now()
 	}
-	n, err := endOldSessions(ctx, m.plat, tenantspec.RoleName(m.o.Name), switchedAt, m.progress)
+	var n int
+	for _, login := range tenantspec.LoginRoleNames(m.o.Name) {
+		ended, e := endOldSessions(ctx, m.plat, login, switchedAt, m.progress)
+		n += ended
+		err = errors.Join(err, e)
+	}
 	m.rep.Ended = n
 	if err != nil {
 		return fmt.Errorf("the tenant is on the %s tier, but ending its old sessions failed; run the same command again: %w", rec.To, err)

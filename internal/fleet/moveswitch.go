@@ -26,7 +26,40 @@ import (
 // endOldSessions has ended them; then revokeOld takes the old tier's
 // access away. Every statement may run again.
 func switchLogin(ctx context.Context, p *Platform, id string, from, to tenantspec.Tier) error {
-	login := pgx.Identifier{tenantspec.RoleName(id)}.Sanitize()
+	roles, err := loginRoles(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	for _, r := range roles {
+		if err := switchLoginRole(ctx, p, id, r, from, to); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loginRoles are the tenant's login roles that exist: tenant_<id>, and
+// tenant_<id>-2 once a rotation made it.
+func loginRoles(ctx context.Context, p *Platform, id string) ([]string, error) {
+	conn, err := platformConn(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	rows, err := conn.Query(ctx, `SELECT rolname::text FROM pg_catalog.pg_roles WHERE rolname = ANY ($1) ORDER BY rolname`, tenantspec.LoginRoleNames(id))
+	if err != nil {
+		return nil, err
+	}
+	roles, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err == nil && len(roles) == 0 {
+		err = fmt.Errorf("tenant %q has no login role", id)
+	}
+	return roles, err
+}
+
+// switchLoginRole is switchLogin for one of the tenant's login roles.
+func switchLoginRole(ctx context.Context, p *Platform, id, role string, from, to tenantspec.Tier) error {
+	login := pgx.Identifier{role}.Sanitize()
 	owner := pgx.Identifier{tenantspec.OwnerRoleName(id)}.Sanitize()
 	platformDB := pgx.Identifier{p.Database}.Sanitize()
 	crud := func(schema string) []string {
@@ -79,7 +112,19 @@ func switchLogin(ctx context.Context, p *Platform, id string, from, to tenantspe
 // revokeOld takes away the tenant's access to its copy on tier from (now
 // the other copy of a move to tier to). Every statement may run again.
 func revokeOld(ctx context.Context, p *Platform, id string, from, to tenantspec.Tier) error {
-	login := pgx.Identifier{tenantspec.RoleName(id)}.Sanitize()
+	roles, err := loginRoles(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	var stmts []string
+	for _, r := range roles {
+		stmts = append(stmts, revokeOldStatements(p, id, pgx.Identifier{r}.Sanitize(), from, to)...)
+	}
+	return execIn(ctx, p, p.Database, stmts)
+}
+
+// revokeOldStatements take the old copy away from one login role.
+func revokeOldStatements(p *Platform, id, login string, from, to tenantspec.Tier) []string {
 	var stmts []string
 	switch from {
 	case tenantspec.TierShared:
@@ -96,7 +141,7 @@ func revokeOld(ctx context.Context, p *Platform, id string, from, to tenantspec.
 	if to == tenantspec.TierDatabase {
 		stmts = append(stmts, "REVOKE CONNECT ON DATABASE "+pgx.Identifier{p.Database}.Sanitize()+" FROM "+login)
 	}
-	return execIn(ctx, p, p.Database, stmts)
+	return stmts
 }
 
 // execIn runs stmts in one transaction in database db, as the admin.

@@ -227,7 +227,7 @@ func (s *Service) PlanUpdate(ctx context.Context, spec Spec, progress io.Writer)
 		return nil, fmt.Errorf("%w: update does not change the tier of %q (%s to %s): preview a move with \"tenantctl move %s --tier %s --dry-run\"",
 			ErrInvalid, spec.Name, cur.Spec.Tier, spec.Tier, spec.Name, spec.Tier)
 	}
-	changes, err := s.preview(ctx, st, cur, state{Spec: spec, Status: cur.Status, Moving: cur.Moving}, progress)
+	changes, err := s.preview(ctx, st, cur, state{Spec: spec, Status: cur.Status, Moving: cur.Moving, Rotation: cur.Rotation}, progress)
 	if err != nil {
 		return nil, err
 	}

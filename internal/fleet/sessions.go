@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 // endSessions ends every open PostgreSQL session and Redis connection of the
@@ -17,8 +19,13 @@ func endSessions(ctx context.Context, p *Platform, c Credentials) error {
 		return fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1`, c.Postgres.User); err != nil {
-		return fmt.Errorf("ending PostgreSQL sessions of %s: %w", c.Postgres.User, err)
+	// Both login roles: a rotation may have left sessions on the other.
+	roles := []string{c.Postgres.User}
+	if c.Tenant != "" {
+		roles = tenantspec.LoginRoleNames(c.Tenant)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ANY($1)`, roles); err != nil {
+		return fmt.Errorf("ending PostgreSQL sessions of %s: %w", strings.Join(roles, ", "), err)
 	}
 	rdb, err := redisAdmin(p)
 	if err != nil {

@@ -86,8 +86,10 @@ func readState(ctx context.Context, st auto.Stack) (*state, error) {
 func (s *Service) converge(ctx context.Context, st auto.Stack, prev *state, spec Spec, status Status, progress io.Writer) (*Tenant, error) {
 	next := state{Spec: spec, Status: status}
 	if prev != nil {
-		// A change during a tier move keeps the move's other copy.
+		// A change during a tier move keeps the move's other copy, and
+		// every change keeps the rotation's logins.
 		next.Moving = prev.Moving
+		next.Rotation = prev.Rotation
 	}
 	return s.convergeState(ctx, st, prev, next, progress)
 }
@@ -125,10 +127,13 @@ func (s *Service) setProgram(ctx context.Context, st auto.Stack, prev *state, ne
 		return err
 	}
 	next.Created = time.Now().UTC().Truncate(time.Second)
-	pgPass, redisPass := "", ""
+	// A rotation passes the new passwords in next; everything else keeps
+	// the recorded ones.
+	pgPass, redisPass := next.Credentials.Postgres.Password, next.Credentials.Redis.Password
 	if prev != nil {
 		next.Created = prev.Created
-		pgPass, redisPass = prev.Credentials.Postgres.Password, prev.Credentials.Redis.Password
+		pgPass = orDefault(pgPass, prev.Credentials.Postgres.Password)
+		redisPass = orDefault(redisPass, prev.Credentials.Redis.Password)
 	}
 	if pgPass == "" {
 		if pgPass, err = newPassword(); err != nil {
@@ -248,7 +253,7 @@ func (s *Service) Get(ctx context.Context, name string) (*Tenant, error) {
 	if cur == nil {
 		return &Tenant{Spec: Spec{Name: name}, Status: StatusIncomplete}, nil
 	}
-	t := &Tenant{Spec: cur.Spec, Status: cur.Status, Created: cur.Created, Moving: cur.Moving}
+	t := &Tenant{Spec: cur.Spec, Status: cur.Status, Created: cur.Created, Moving: cur.Moving, Rotation: rotationInfo(cur.Rotation, cur.Credentials)}
 	if sum, err := st.Info(ctx); err == nil {
 		if sum.ResourceCount != nil {
 			t.Resources = *sum.ResourceCount
@@ -322,7 +327,7 @@ func (s *Service) Update(ctx context.Context, spec Spec, progress io.Writer) (*T
 		// Nothing asked to change (--reconcile): read every resource back
 		// first, so that what was changed by hand (tenantctl drift) is put
 		// back too.
-		return s.convergeState(ctx, st, cur, state{Spec: spec, Status: cur.Status, Moving: cur.Moving}, progress, optup.Refresh())
+		return s.convergeState(ctx, st, cur, state{Spec: spec, Status: cur.Status, Moving: cur.Moving, Rotation: cur.Rotation}, progress, optup.Refresh())
 	}
 	return s.converge(ctx, st, cur, spec, cur.Status, progress)
 }
@@ -407,4 +412,11 @@ func newPassword() (string, error) {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
 }

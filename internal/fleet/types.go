@@ -54,6 +54,9 @@ type Tenant struct {
 	// Moving is the other tier of a tier move under way: where the tenant
 	// goes before the cutover, the copy it left after it.
 	Moving tenantspec.Tier `json:"moving,omitempty" yaml:"moving,omitempty"`
+	// Rotation says when the tenant's credentials were last rotated and
+	// whether a rotation is under way; nil before the first.
+	Rotation *RotationInfo `json:"rotation,omitempty" yaml:"rotation,omitempty"`
 }
 
 // Credentials are the tenant's own logins (tenantspec.Credentials).

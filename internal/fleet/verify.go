@@ -3,6 +3,8 @@ package fleet
 import (
 	"context"
 	"fmt"
+
+	"github.com/tenantstack/tenantstack/internal/probe"
 )
 
 // Verify runs live probes that name cannot reach the data of the tenants in
@@ -46,6 +48,15 @@ func (s *Service) Verify(ctx context.Context, name string, against []string) (*V
 	probes, err := s.Prober(ctx, plat, *self, others)
 	if err != nil {
 		return nil, fmt.Errorf("running the isolation probes of %q: %w", name, err)
+	}
+	// After a rotation, the credential it revoked must be refused
+	// everywhere and the current one must work.
+	if _, cur, err := s.current(ctx, name); err == nil && cur.Rotation != nil && cur.Rotation.Revoked != nil {
+		old, err := revokedCredentials(*self, cur.Rotation.Revoked)
+		if err != nil {
+			return nil, err
+		}
+		probes = append(probes, probe.Revoked(ctx, *self, old)...)
 	}
 	rep := &VerifyReport{Tenant: name, Against: against, Passed: true, Probes: probes}
 	for _, p := range probes {

@@ -4,6 +4,7 @@
 package output
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,15 +24,19 @@ const (
 	Table Format = "table"
 	JSON  Format = "json"
 	YAML  Format = "yaml"
+	CSV   Format = "csv"
+	// Prometheus is exposition text; only commands that export metrics
+	// (usage) print it.
+	Prometheus Format = "prometheus"
 )
 
 // ParseFormat checks the value of -o.
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(s)); f {
-	case Table, JSON, YAML:
+	case Table, JSON, YAML, CSV, Prometheus:
 		return f, nil
 	}
-	return "", fmt.Errorf("unknown output format %q; use one of table, json, yaml", s)
+	return "", fmt.Errorf("unknown output format %q; use one of table, json, yaml, csv (or prometheus for usage)", s)
 }
 
 // IsTerminal reports whether w is a terminal.
@@ -72,6 +77,18 @@ func (p Printer) Print(v any, header []string, rows [][]string) error {
 			return err
 		}
 		return enc.Close()
+	case CSV:
+		w := csv.NewWriter(p.Out)
+		if err := w.Write(header); err != nil {
+			return err
+		}
+		if err := w.WriteAll(rows); err != nil {
+			return err
+		}
+		w.Flush()
+		return w.Error()
+	case Prometheus:
+		return fmt.Errorf("-o prometheus is for \"tenantctl usage\"; use table, json, yaml or csv here")
 	}
 	return p.Table(header, rows)
 }

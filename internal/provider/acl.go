@@ -133,6 +133,9 @@ func aclSetUserArgs(a ACLUserArgs) []any {
 	if a.Password != "" {
 		args = append(args, ">"+a.Password)
 	}
+	if a.PreviousPassword != "" && a.PreviousPassword != a.Password {
+		args = append(args, ">"+a.PreviousPassword)
+	}
 	for _, k := range a.KeyPatterns {
 		args = append(args, "~"+k)
 	}

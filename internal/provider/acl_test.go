@@ -27,6 +27,21 @@ func TestACLSetUserArgs(t *testing.T) {
 		t.Fatalf("tenant rules\n got  %q\n want %q", got, want)
 	}
 
+	// During a rotation both passwords authenticate; the same one twice is one.
+	rotating := tenant
+	rotating.Password, rotating.PreviousPassword = "new-password", "old-password"
+	got = render(aclSetUserArgs(rotating))
+	if !slices.Equal(got[4:7], []string{"on", ">new-password", ">old-password"}) {
+		t.Fatalf("rotating rules %q, want both passwords after on", got)
+	}
+	rotating.PreviousPassword = rotating.Password
+	if n := len(render(aclSetUserArgs(rotating))); n != len(want) {
+		t.Fatalf("the same password twice rendered %d args, want %d", n, len(want))
+	}
+	if wantPasswords(rotating) != 1 {
+		t.Fatalf("wantPasswords counts the same password twice")
+	}
+
 	platform := ACLUserArgs{Username: "platform", Enabled: ptr(false), KeyPatterns: []string{"*"}, Commands: []string{"+@all"}, AllowPrivileged: true}
 	got = render(aclSetUserArgs(platform))
 	want = []string{"ACL", "SETUSER", "platform", "reset", "off", "~*", "resetchannels", "-@all", "+@all"}

@@ -60,6 +60,10 @@ func TestRoleCheck(t *testing.T) {
 	runCheckCases(t, checkerOf[RoleArgs](&Role{}), []checkCase{
 		{"plain", map[string]any{"name": "t_acme"}, "", ""},
 		{"hyphen and digits", map[string]any{"name": "t-acme-01"}, "", ""},
+		{"plan settings", map[string]any{"name": "t_acme", "settings": map[string]any{"statement_timeout": "5s", "work_mem": "4MB", "auto_explain.log_min_duration": "1s"}}, "", ""},
+		{"setting name with a quote", map[string]any{"name": "t_acme", "settings": map[string]any{"work_mem'; drop": "1"}}, "settings", "not a parameter name"},
+		{"search_path as a setting", map[string]any{"name": "t_acme", "settings": map[string]any{"search_path": "public"}}, "settings", "use the searchPath input"},
+		{"role as a setting", map[string]any{"name": "t_acme", "settings": map[string]any{"role": "postgres"}}, "settings", "must run as that role"},
 		{"63 bytes", map[string]any{"name": strings.Repeat("r", 63)}, "", ""},
 		{"missing name", map[string]any{}, "name", ""},
 		{"empty name", map[string]any{"name": ""}, "name", "must not be empty"},

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -31,7 +33,10 @@ type RoleArgs struct {
 	Inherit         *bool    `pulumi:"inherit,optional"`
 	MemberOf        []string `pulumi:"memberOf,optional"`
 	SearchPath      []string `pulumi:"searchPath,optional"`
-	AllowPrivileged bool     `pulumi:"allowPrivileged,optional"`
+	// Settings are the role's own session defaults (ALTER ROLE ... SET),
+	// such as a plan's statement_timeout or work_mem.
+	Settings        map[string]string `pulumi:"settings,optional"`
+	AllowPrivileged bool              `pulumi:"allowPrivileged,optional"`
 }
 
 // RoleState is the recorded state of a Role.
@@ -66,6 +71,9 @@ func (r *RoleArgs) Annotate(a infer.Annotator) {
 	a.Describe(&r.MemberOf, "Roles this role is a member of; memberships not listed are revoked.")
 	a.Describe(&r.SearchPath, "Schemas the role's sessions resolve unqualified names in (ALTER ROLE ... SET search_path), "+
 		"so the same SQL works on every tier; empty leaves the server's default.")
+	a.Describe(&r.Settings, "Session defaults of the role's new sessions (ALTER ROLE ... SET name = 'value'), such as statement_timeout, "+
+		"idle_in_transaction_session_timeout, work_mem or temp_file_limit; settings not listed are reset. search_path is its own input. "+
+		"Sessions already open keep the values they started with.")
 	a.Describe(&r.AllowPrivileged, "Platform-only: permits SUPERUSER, BYPASSRLS, CREATEROLE, REPLICATION and membership in pg_* roles.")
 }
 
@@ -94,6 +102,9 @@ func (*Role) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckResp
 	}
 	for i, sch := range args.SearchPath {
 		f.add("searchPath", checkIdentifier(fmt.Sprintf("searchPath[%d]", i), sch))
+	}
+	for _, k := range slices.Sorted(maps.Keys(args.Settings)) {
+		f.add("settings", checkSetting(k, args.Settings[k]))
 	}
 	if !args.AllowPrivileged {
 		for _, flag := range []struct {
@@ -134,6 +145,7 @@ func diffRole(old, new RoleArgs) p.DiffResponse {
 	c.update("inherit", boolOr(old.Inherit, true) != boolOr(new.Inherit, true))
 	c.update("memberOf", !sameSet(old.MemberOf, new.MemberOf))
 	c.update("searchPath", !slices.Equal(old.SearchPath, new.SearchPath))
+	c.update("settings", !maps.Equal(old.Settings, new.Settings))
 	c.update("allowPrivileged", old.AllowPrivileged != new.AllowPrivileged)
 	return c.response()
 }
@@ -200,10 +212,82 @@ func (*Role) Create(ctx context.Context, req infer.CreateRequest[RoleArgs]) (inf
 		if err := syncMemberships(ctx, tx, a.Name, a.MemberOf); err != nil {
 			return err
 		}
+		if err := syncSettings(ctx, tx, a.Name, nil, a.Settings); err != nil {
+			return err
+		}
 		return setSearchPath(ctx, tx, a.Name, a.SearchPath)
 	})
 	return resp, err
 }
+
+// settingName is a run-time parameter's name: lowercase, with "." for
+// extensions' parameters.
+var settingName = regexp.MustCompile(`^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$`)
+
+// checkSetting refuses names that are not parameters and values no client
+// can send; the server checks the value itself when it is set.
+func checkSetting(name, value string) string {
+	switch {
+	case !settingName.MatchString(name):
+		return fmt.Sprintf("settings key %q is not a parameter name (lowercase letters, digits, \"_\", one optional \".\")", name)
+	case name == "search_path":
+		return "settings cannot hold search_path; use the searchPath input"
+	case name == "role" || name == "session_authorization":
+		return fmt.Sprintf("settings cannot hold %s: a role's sessions must run as that role", name)
+	}
+	return checkPassword(value)
+}
+
+// syncSettings makes the role's own settings (besides search_path) exactly
+// want: SET what is new or changed, RESET what have holds and want does not.
+func syncSettings(ctx context.Context, tx pgx.Tx, role string, have, want map[string]string) error {
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if v, ok := have[k]; ok && v == want[k] {
+			continue
+		}
+		if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(role)+" SET "+ident(k)+" = "+quoteLiteral(want[k])); err != nil {
+			return fmt.Errorf("setting %s of role %q to %q: %w", k, role, want[k], err)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(have)) {
+		if _, ok := want[k]; ok {
+			continue
+		}
+		if _, err := tx.Exec(ctx, "ALTER ROLE "+ident(role)+" RESET "+ident(k)); err != nil {
+			return fmt.Errorf("resetting %s of role %q: %w", k, role, err)
+		}
+	}
+	return nil
+}
+
+// settingsOf reads the role's own settings besides search_path.
+func settingsOf(ctx context.Context, q querier, role string) (map[string]string, error) {
+	var cfg []string
+	err := q.QueryRow(ctx, `
+		SELECT s.setconfig FROM pg_catalog.pg_db_role_setting s
+		JOIN pg_catalog.pg_roles r ON r.oid = s.setrole
+		WHERE r.rolname = $1 AND s.setdatabase = 0`, role).Scan(&cfg)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]string
+	for _, kv := range cfg {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "search_path" {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // setSearchPath sets the role's search_path, or resets it when path is
 // empty. The schemas are quoted identifiers; "$user" is not accepted.
@@ -329,6 +413,16 @@ func (*Role) Read(ctx context.Context, req infer.ReadRequest[RoleArgs, RoleState
 		if st.SearchPath, err = searchPathOf(ctx, conn, name); err != nil {
 			return err
 		}
+		live, err := settingsOf(ctx, conn, name)
+		if err != nil {
+			return err
+		}
+		// The server spells some values its own way (5s may read back as
+		// 5s, 64MB as 64MB, but 1GB as 1GB or 1048576kB); only a key that
+		// was added or removed by hand counts as drift.
+		if !sameKeys(live, st.Settings) {
+			st.Settings = live
+		}
 		if req.State.Name == "" {
 			return nil // import: the password cannot be known
 		}
@@ -388,9 +482,28 @@ func (*Role) Update(ctx context.Context, req infer.UpdateRequest[RoleArgs, RoleS
 		if err := syncMemberships(ctx, tx, a.Name, a.MemberOf); err != nil {
 			return err
 		}
+		have, err := settingsOf(ctx, tx, a.Name)
+		if err != nil {
+			return err
+		}
+		if err := syncSettings(ctx, tx, a.Name, have, a.Settings); err != nil {
+			return err
+		}
 		return setSearchPath(ctx, tx, a.Name, a.SearchPath)
 	})
 	return resp, err
+}
+
+func sameKeys(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Delete ends the role's sessions and drops it; a role already gone is fine.

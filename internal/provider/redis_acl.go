@@ -18,13 +18,16 @@ type ACLUser struct{}
 
 // ACLUserArgs are the inputs of an ACLUser; the outputs echo them.
 type ACLUserArgs struct {
-	Username        string   `pulumi:"username"`
-	Enabled         *bool    `pulumi:"enabled,optional"`
-	Password        string   `pulumi:"password,optional" provider:"secret"`
-	KeyPatterns     []string `pulumi:"keyPatterns,optional"`
-	ChannelPatterns []string `pulumi:"channelPatterns,optional"`
-	Commands        []string `pulumi:"commands,optional"`
-	AllowPrivileged bool     `pulumi:"allowPrivileged,optional"`
+	Username string `pulumi:"username"`
+	Enabled  *bool  `pulumi:"enabled,optional"`
+	Password string `pulumi:"password,optional" provider:"secret"`
+	// PreviousPassword stays valid beside Password while a rotation's
+	// applications move to the new one (Redis holds both natively).
+	PreviousPassword string   `pulumi:"previousPassword,optional" provider:"secret"`
+	KeyPatterns      []string `pulumi:"keyPatterns,optional"`
+	ChannelPatterns  []string `pulumi:"channelPatterns,optional"`
+	Commands         []string `pulumi:"commands,optional"`
+	AllowPrivileged  bool     `pulumi:"allowPrivileged,optional"`
 }
 
 // ACLUserState is the recorded state: the inputs, and Redis's own
@@ -49,6 +52,8 @@ func (u *ACLUserArgs) Annotate(a infer.Annotator) {
 	a.Describe(&u.Enabled, "Whether the user can authenticate (on/off).")
 	a.SetDefault(&u.Enabled, true)
 	a.Describe(&u.Password, "Password. Empty means the user has no password and cannot authenticate (never nopass).")
+	a.Describe(&u.PreviousPassword, "A second password that also authenticates, during a credential rotation; empty means none. "+
+		"Removing it refuses new logins with it (connections already authenticated stay open).")
 	a.Describe(&u.KeyPatterns, "Key patterns without the ~, e.g. t:acme:*. Without allowPrivileged each must start with a literal prefix.")
 	a.Describe(&u.ChannelPatterns, "Pub/Sub channel patterns without the &, e.g. t:acme:*.")
 	a.Describe(&u.Commands, "Command rules applied after -@all: +get, +client|setname, +@read, -del. "+
@@ -79,6 +84,10 @@ func checkACLUser(req infer.CheckRequest, args *ACLUserArgs) []p.CheckFailure {
 		f.add("username", checkRedisUsername(args.Username))
 	}
 	f.add("password", checkPassword(args.Password))
+	f.add("previousPassword", checkPassword(args.PreviousPassword))
+	if args.PreviousPassword != "" && args.Password == "" {
+		f.add("previousPassword", "previousPassword needs a password: it is the old password kept valid beside the new one during a rotation")
+	}
 	for i, k := range args.KeyPatterns {
 		f.add("keyPatterns", checkPattern(fmt.Sprintf("keyPatterns[%d]", i), k, "~", args.AllowPrivileged))
 	}
@@ -106,6 +115,7 @@ func diffACLUser(old ACLUserState, new ACLUserArgs) infer.DiffResponse {
 	c.replace("username", old.Username != new.Username)
 	c.update("enabled", boolOr(old.Enabled, true) != boolOr(new.Enabled, true))
 	c.update("password", old.Password != new.Password)
+	c.update("previousPassword", old.PreviousPassword != new.PreviousPassword)
 	c.update("keyPatterns", !slices.Equal(old.KeyPatterns, new.KeyPatterns))
 	c.update("channelPatterns", !slices.Equal(old.ChannelPatterns, new.ChannelPatterns))
 	c.update("commands", !slices.Equal(old.Commands, new.Commands))
@@ -150,7 +160,7 @@ func applyACLUser(ctx context.Context, rdb *redis.Client, a ACLUserArgs) (string
 	if err := rdb.Do(ctx, aclSetUserArgs(a)...).Err(); err != nil {
 		// The error may quote a rule, never the password: Redis names the
 		// offending rule only for syntax errors, and ">..." is always valid.
-		return "", fmt.Errorf("ACL SETUSER %s: %w", a.Username, redactErr(err, a.Password))
+		return "", fmt.Errorf("ACL SETUSER %s: %w", a.Username, redactErr(redactErr(err, a.Password), a.PreviousPassword))
 	}
 	if err := aclSave(ctx, rdb); err != nil {
 		return "", err
@@ -218,8 +228,10 @@ func (*ACLUser) Read(ctx context.Context, req infer.ReadRequest[ACLUserArgs, ACL
 		switch {
 		case imported: // the password cannot be recovered from its digest
 		case st.Password == "" && len(u.Passwords) > 0,
-			st.Password != "" && (len(u.Passwords) != 1 || !u.hasPassword(st.Password)):
+			st.Password != "" && (len(u.Passwords) != wantPasswords(st.ACLUserArgs) || !u.hasPassword(st.Password)):
 			st.Password = passwordChangedByHand
+		case st.PreviousPassword != "" && !u.hasPassword(st.PreviousPassword):
+			st.PreviousPassword = passwordChangedByHand
 		}
 		return nil
 	})
@@ -227,6 +239,18 @@ func (*ACLUser) Read(ctx context.Context, req infer.ReadRequest[ACLUserArgs, ACL
 		return infer.ReadResponse[ACLUserArgs, ACLUserState]{}, err
 	}
 	return infer.ReadResponse[ACLUserArgs, ACLUserState]{ID: req.ID, Inputs: st.ACLUserArgs, State: st}, nil
+}
+
+// wantPasswords is how many passwords the user has on the server.
+func wantPasswords(a ACLUserArgs) int {
+	n := 0
+	if a.Password != "" {
+		n++
+	}
+	if a.PreviousPassword != "" && a.PreviousPassword != a.Password {
+		n++
+	}
+	return n
 }
 
 // Update rewrites the user in place with reset and the full rule list.

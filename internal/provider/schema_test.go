@@ -31,14 +31,14 @@ func TestSchemaContract(t *testing.T) {
 	}
 	want := map[string][]string{
 		"tenantstack:postgres:Role": {"allowPrivileged", "bypassRls", "connectionLimit", "createDb", "createRole",
-			"inherit", "login", "memberOf", "name", "password", "replication", "searchPath", "superuser"},
+			"inherit", "login", "memberOf", "name", "password", "replication", "searchPath", "settings", "superuser"},
 		"tenantstack:postgres:Database":           {"forceDestroy", "name", "owner", "revokePublicConnect"},
 		"tenantstack:postgres:Schema":             {"database", "name", "owner"},
 		"tenantstack:postgres:Grant":              {"database", "defaultPrivileges", "forRole", "objectType", "objects", "privileges", "role", "schema"},
 		"tenantstack:postgres:TenantRegistration": {"database", "roleName", "tenantId", "tier"},
 		"tenantstack:postgres:TableIsolation":     {"column", "database", "table"},
 		"tenantstack:postgres:Migration":          {"database", "name", "steps"},
-		"tenantstack:redis:AclUser":               {"allowPrivileged", "channelPatterns", "commands", "enabled", "keyPatterns", "password", "username"},
+		"tenantstack:redis:AclUser":               {"allowPrivileged", "channelPatterns", "commands", "enabled", "keyPatterns", "password", "previousPassword", "username"},
 	}
 	var tokens []string
 	for tk := range spec.Resources {
@@ -66,6 +66,7 @@ func TestSchemaContract(t *testing.T) {
 	for _, s := range []struct{ token, prop string }{
 		{"tenantstack:postgres:Role", "password"},
 		{"tenantstack:redis:AclUser", "password"},
+		{"tenantstack:redis:AclUser", "previousPassword"},
 	} {
 		if !spec.Resources[s.token].InputProperties[s.prop].Secret {
 			t.Errorf("%s.%s is not marked secret", s.token, s.prop)

@@ -40,9 +40,13 @@ const (
 // Spec is what a tenant should be: the input of create, update and apply,
 // and one entry of a fleet file.
 type Spec struct {
-	Name            string            `json:"name" yaml:"name"`
-	Tier            string            `json:"tier" yaml:"tier"`
+	Name string `json:"name" yaml:"name"`
+	Tier string `json:"tier" yaml:"tier"`
+	// Plan names the tenant's plan (DefaultPlans): its tier when Tier is
+	// empty, and its limits and quota where the spec sets none.
+	Plan            string            `json:"plan,omitempty" yaml:"plan,omitempty"`
 	ConnectionLimit int               `json:"connection_limit,omitempty" yaml:"connection_limit,omitempty"`
+	Limits          Limits            `json:"limits,omitzero" yaml:"limits,omitempty"`
 	Quota           Quota             `json:"quota,omitzero" yaml:"quota,omitempty"`
 	Flags           map[string]string `json:"flags,omitempty" yaml:"flags,omitempty"`
 	Workload        *Workload         `json:"workload,omitempty" yaml:"workload,omitempty"`
@@ -145,8 +149,18 @@ func (s Spec) Validate() error {
 		}
 	}
 	add("name", ValidateTenantID(s.Name))
+	if s.Plan != "" {
+		p, err := LookupPlan(s.Plan)
+		add("plan", err)
+		if err == nil && s.Tier == "" {
+			s.Tier = string(p.Tier)
+		}
+	}
 	_, err := ParseTier(s.Tier)
 	add("tier", err)
+	for _, f := range s.Limits.fields() {
+		add("limits."+f.key, f.check())
+	}
 	if s.ConnectionLimit < 0 {
 		add("connection_limit", fmt.Errorf("%d is negative, which PostgreSQL reads as unlimited; use at least 1, or leave it out for the default (%d)", s.ConnectionLimit, DefaultConnectionLimit))
 	}
@@ -179,7 +193,14 @@ func (s Spec) Validate() error {
 // the component, which applies the same defaults (QuotaWithDefaults), so a
 // spec records what the user chose.
 func (s Spec) WithDefaults() Spec {
-	if s.ConnectionLimit == 0 {
+	if s.Plan != "" && s.Tier == "" {
+		if p, err := LookupPlan(s.Plan); err == nil {
+			s.Tier = string(p.Tier)
+		}
+	}
+	// A plan's connection limit applies where the spec sets none
+	// (Effective), so a new plan changes it.
+	if s.ConnectionLimit == 0 && s.Plan == "" {
 		s.ConnectionLimit = DefaultConnectionLimit
 	}
 	if len(s.Flags) == 0 {

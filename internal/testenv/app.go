@@ -36,6 +36,12 @@ type App struct {
 	// Prefix starts the names of the accounts it writes; each run of an
 	// App against one tenant needs its own.
 	Prefix string
+	// Refresh, when set, is how often each session reads Credentials
+	// again; when they changed, the session logs in with the new ones and
+	// closes the old login between two statements, as a pod restarted
+	// onto a rotated credentials Secret does. Default: only after a
+	// refused login.
+	Refresh time.Duration
 
 	mu       sync.Mutex
 	stats    AppStats
@@ -52,6 +58,7 @@ type AppStats struct {
 	Reads        int           // reads that succeeded
 	ReadErrors   []string      // reads that failed
 	Refused      int           // logins refused (then the credentials are read again)
+	Switches     int           // logins moved to changed credentials (Refresh)
 	Reconnects   int           // connections lost and opened again
 	ForeignRows  int64         // rows of other tenants any read saw
 	LongestWrite time.Duration // the longest a write took, retries included
@@ -100,11 +107,20 @@ func (a *App) note(f func(*AppStats)) {
 
 // session is one login of the application, reconnecting as needed.
 type session struct {
-	a    *App
-	conn *pgx.Conn
+	a       *App
+	conn    *pgx.Conn
+	url     string
+	checked time.Time
 }
 
 func (s *session) get(ctx context.Context) (*pgx.Conn, error) {
+	if s.a.Refresh > 0 && s.conn != nil && time.Since(s.checked) >= s.a.Refresh {
+		s.checked = time.Now()
+		if c, err := s.a.Credentials(); err == nil && c.Postgres.PoolerURL != s.url {
+			s.close()
+			s.a.note(func(st *AppStats) { st.Switches++ })
+		}
+	}
 	for s.conn == nil || s.conn.IsClosed() {
 		c, err := s.a.Credentials()
 		if err != nil {
@@ -117,7 +133,7 @@ func (s *session) get(ctx context.Context) (*pgx.Conn, error) {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err == nil {
-			s.conn = conn
+			s.conn, s.url, s.checked = conn, c.Postgres.PoolerURL, time.Now()
 			break
 		}
 		if ctx.Err() != nil {

@@ -26,6 +26,9 @@ const ContractMigrationName = "tenantstack-contract"
 //     idempotent; executable by the admin only;
 //   - app_owner has BYPASSRLS (step 8): the application's migrations of
 //     the shared schema run as it and must see every tenant's rows;
+//   - step 9: a tenant's second login role ("tenant_<id>-2", used by
+//     credential rotation) has the same identity: app.current_tenant()
+//     cuts the name at its first "-", which no primary role name holds;
 //   - default privileges: SELECT, INSERT, UPDATE, DELETE on tables and
 //     USAGE, SELECT on sequences that app_owner or the admin create in app
 //     go to app_tenant.
@@ -44,6 +47,7 @@ func ContractSteps() []MigrationStep {
 		{Version: 6, SQL: contractControlPlane},
 		{Version: 7, SQL: contractCheapIdentity},
 		{Version: 8, SQL: contractOwnerSeesAllRows},
+		{Version: 9, SQL: contractSecondLogin},
 	}
 }
 
@@ -180,4 +184,20 @@ GRANT EXECUTE ON FUNCTION app.current_tenant() TO app_tenant;
 // app_owner cannot log in; only the admin becomes it, with SET ROLE.
 const contractOwnerSeesAllRows = `
 ALTER ROLE app_owner WITH BYPASSRLS;
+`
+
+// contractSecondLogin maps a tenant's second login role (tenant_<id>-2,
+// see tenantspec.AltRoleName) to the same tenant, so that rotating to it
+// changes no row a session sees. Role names derived from tenant ids never
+// hold "-", so cutting at the first one changes no other name's tenant.
+const contractSecondLogin = `
+CREATE OR REPLACE FUNCTION app.current_tenant() RETURNS text
+	LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+	SELECT CASE WHEN pg_catalog.starts_with(session_user::pg_catalog.text, 'tenant_')
+	            THEN pg_catalog.replace(pg_catalog.split_part(pg_catalog.substr(session_user::pg_catalog.text, 8), '-', 1), '_', '-') END
+$$;
+ALTER FUNCTION app.current_tenant() OWNER TO app_owner;
+REVOKE ALL ON FUNCTION app.current_tenant() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.current_tenant() TO app_tenant;
 `

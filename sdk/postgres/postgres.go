@@ -53,24 +53,28 @@ type RoleArgs struct {
 	// SearchPath is the schemas the role's sessions resolve unqualified
 	// names in; default the server's.
 	SearchPath pulumi.StringArrayInput
+	// Settings are the role's session defaults (ALTER ROLE ... SET), such
+	// as statement_timeout; others are reset. Default none.
+	Settings pulumi.StringMapInput
 	// AllowPrivileged is for platform roles only; default false.
 	AllowPrivileged pulumi.BoolPtrInput
 }
 
 type roleArgs struct {
-	Name            string   `pulumi:"name"`
-	Login           *bool    `pulumi:"login"`
-	Password        *string  `pulumi:"password"`
-	ConnectionLimit *int     `pulumi:"connectionLimit"`
-	Superuser       *bool    `pulumi:"superuser"`
-	CreateDB        *bool    `pulumi:"createDb"`
-	CreateRole      *bool    `pulumi:"createRole"`
-	Replication     *bool    `pulumi:"replication"`
-	BypassRLS       *bool    `pulumi:"bypassRls"`
-	Inherit         *bool    `pulumi:"inherit"`
-	MemberOf        []string `pulumi:"memberOf"`
-	SearchPath      []string `pulumi:"searchPath"`
-	AllowPrivileged *bool    `pulumi:"allowPrivileged"`
+	Name            string            `pulumi:"name"`
+	Login           *bool             `pulumi:"login"`
+	Password        *string           `pulumi:"password"`
+	ConnectionLimit *int              `pulumi:"connectionLimit"`
+	Superuser       *bool             `pulumi:"superuser"`
+	CreateDB        *bool             `pulumi:"createDb"`
+	CreateRole      *bool             `pulumi:"createRole"`
+	Replication     *bool             `pulumi:"replication"`
+	BypassRLS       *bool             `pulumi:"bypassRls"`
+	Inherit         *bool             `pulumi:"inherit"`
+	MemberOf        []string          `pulumi:"memberOf"`
+	SearchPath      []string          `pulumi:"searchPath"`
+	Settings        map[string]string `pulumi:"settings"`
+	AllowPrivileged *bool             `pulumi:"allowPrivileged"`
 }
 
 // ElementType returns the plain type the arguments resolve to.

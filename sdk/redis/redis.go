@@ -14,13 +14,15 @@ import (
 type ACLUser struct {
 	pulumi.CustomResourceState
 
-	Username        pulumi.StringOutput      `pulumi:"username"`
-	Enabled         pulumi.BoolOutput        `pulumi:"enabled"`
-	Password        pulumi.StringOutput      `pulumi:"password"`
-	KeyPatterns     pulumi.StringArrayOutput `pulumi:"keyPatterns"`
-	ChannelPatterns pulumi.StringArrayOutput `pulumi:"channelPatterns"`
-	Commands        pulumi.StringArrayOutput `pulumi:"commands"`
-	AllowPrivileged pulumi.BoolOutput        `pulumi:"allowPrivileged"`
+	Username pulumi.StringOutput `pulumi:"username"`
+	Enabled  pulumi.BoolOutput   `pulumi:"enabled"`
+	Password pulumi.StringOutput `pulumi:"password"`
+	// PreviousPassword also authenticates during a rotation (secret).
+	PreviousPassword pulumi.StringOutput      `pulumi:"previousPassword"`
+	KeyPatterns      pulumi.StringArrayOutput `pulumi:"keyPatterns"`
+	ChannelPatterns  pulumi.StringArrayOutput `pulumi:"channelPatterns"`
+	Commands         pulumi.StringArrayOutput `pulumi:"commands"`
+	AllowPrivileged  pulumi.BoolOutput        `pulumi:"allowPrivileged"`
 	// AppliedRules and LiveRules are Redis's description of the user when
 	// applied and when last read; they differ after a change by hand.
 	AppliedRules pulumi.StringOutput `pulumi:"appliedRules"`
@@ -35,6 +37,9 @@ type ACLUserArgs struct {
 	Enabled pulumi.BoolPtrInput
 	// Password, stored as a secret; default none (the user cannot authenticate).
 	Password pulumi.StringPtrInput
+	// PreviousPassword also authenticates, beside Password, while a
+	// rotation's applications move to the new one; default none. Secret.
+	PreviousPassword pulumi.StringPtrInput
 	// KeyPatterns without "~", e.g. t:acme:*; default none.
 	KeyPatterns pulumi.StringArrayInput
 	// ChannelPatterns without "&", e.g. t:acme:*; default none.
@@ -46,13 +51,14 @@ type ACLUserArgs struct {
 }
 
 type aclUserArgs struct {
-	Username        string   `pulumi:"username"`
-	Enabled         *bool    `pulumi:"enabled"`
-	Password        *string  `pulumi:"password"`
-	KeyPatterns     []string `pulumi:"keyPatterns"`
-	ChannelPatterns []string `pulumi:"channelPatterns"`
-	Commands        []string `pulumi:"commands"`
-	AllowPrivileged *bool    `pulumi:"allowPrivileged"`
+	Username         string   `pulumi:"username"`
+	Enabled          *bool    `pulumi:"enabled"`
+	Password         *string  `pulumi:"password"`
+	PreviousPassword *string  `pulumi:"previousPassword"`
+	KeyPatterns      []string `pulumi:"keyPatterns"`
+	ChannelPatterns  []string `pulumi:"channelPatterns"`
+	Commands         []string `pulumi:"commands"`
+	AllowPrivileged  *bool    `pulumi:"allowPrivileged"`
 }
 
 // ElementType returns the plain type the arguments resolve to.
@@ -67,7 +73,10 @@ func NewACLUser(ctx *pulumi.Context, name string, args *ACLUserArgs, opts ...pul
 	if a.Password != nil {
 		a.Password = pulumi.ToSecret(a.Password).(pulumi.StringPtrInput)
 	}
-	opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"password"}))
+	if a.PreviousPassword != nil {
+		a.PreviousPassword = pulumi.ToSecret(a.PreviousPassword).(pulumi.StringPtrInput)
+	}
+	opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"password", "previousPassword"}))
 	var r ACLUser
 	if err := ctx.RegisterResource("tenantstack:redis:AclUser", name, a, &r, sdkutil.Options(opts)...); err != nil {
 		return nil, err

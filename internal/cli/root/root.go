@@ -31,8 +31,10 @@ import (
 	moveCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/move"
 	purgeCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/purge"
 	restoreCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/restore"
+	rotateCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/rotate"
 	suspendCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/suspend"
 	updateCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/update"
+	usageCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/usage"
 	verifyCmd "github.com/tenantstack/tenantstack/internal/cli/tenant/verify"
 	"github.com/tenantstack/tenantstack/internal/engine"
 	"github.com/tenantstack/tenantstack/internal/fleet"
@@ -135,7 +137,7 @@ All state lives under TENANTSTACK_HOME (default ~/.tenantstack).`,
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &cmdutil.UsageError{Err: err}
 	})
-	cmd.PersistentFlags().StringVarP(&format, "output", "o", "table", "output format: table, json or yaml")
+	cmd.PersistentFlags().StringVarP(&format, "output", "o", "table", "output format: table, json, yaml or csv (usage also prometheus)")
 	cmd.PersistentFlags().DurationVar(&timeout, "timeout", 0, "give up after this long, e.g. 5m (0: no limit)")
 	cmd.PersistentFlags().StringVar(&backend, "backend", os.Getenv("TENANTSTACK_BACKEND"),
 		"Pulumi backend URL for stack state (default file://$TENANTSTACK_HOME/state; env TENANTSTACK_BACKEND)")
@@ -201,6 +203,7 @@ var verbs = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return suspendCmd.NewCmdSuspend(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return suspendCmd.NewCmdResume(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return moveCmd.NewCmdMove(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return rotateCmd.NewCmdRotate(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return deleteCmd.NewCmdDelete(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return backupCmd.NewCmdBackup(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return backupCmd.NewCmdBackups(f, nil) },
@@ -208,6 +211,7 @@ var verbs = []func(*cmdutil.Factory) *cobra.Command{
 	func(f *cmdutil.Factory) *cobra.Command { return purgeCmd.NewCmdPurge(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return credentialsCmd.NewCmdCredentials(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return verifyCmd.NewCmdVerify(f, nil) },
+	func(f *cmdutil.Factory) *cobra.Command { return usageCmd.NewCmdUsage(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return applyCmd.NewCmdApply(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return applyCmd.NewCmdDiff(f, nil) },
 	func(f *cmdutil.Factory) *cobra.Command { return driftCmd.NewCmdDrift(f, nil) },

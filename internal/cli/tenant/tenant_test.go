@@ -35,7 +35,7 @@ func TestVerbsAreRegistered(t *testing.T) {
 	if err := run("--help"); err != nil {
 		t.Fatal(err)
 	}
-	for _, verb := range []string{"apply", "create", "credentials", "delete", "get", "list", "resume", "suspend", "update", "verify", "completion"} {
+	for _, verb := range []string{"apply", "create", "credentials", "delete", "get", "list", "resume", "rotate", "usage", "suspend", "update", "verify", "completion"} {
 		if !strings.Contains(s.OutBuf.String(), "\n  "+verb+" ") {
 			t.Errorf("help does not list %q:\n%s", verb, s.OutBuf.String())
 		}

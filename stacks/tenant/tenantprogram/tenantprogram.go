@@ -27,6 +27,9 @@ type State struct {
 	Credentials tenantspec.Credentials `json:"credentials"`
 	// Moving is the other tier of a tier move under way.
 	Moving tenantspec.Tier `json:"moving,omitempty"`
+	// Rotation is the tenant's credential rotations (see fleet's Rotate);
+	// nil until the first. A secret output: it holds standby passwords.
+	Rotation *Rotation `json:"rotation,omitempty"`
 }
 
 // Platform is what tenant stacks take of the platform stack's outputs.
@@ -69,6 +72,7 @@ func Program(st State, p *Platform) pulumi.RunFunc {
 			return err
 		}
 		spec := st.Spec
+		eff := spec.Effective()
 		args := &tenant.TenantStackArgs{
 			TenantID:           spec.Name,
 			Tier:               tenant.Tier(spec.Tier),
@@ -88,13 +92,15 @@ func Program(st State, p *Platform) pulumi.RunFunc {
 			},
 			PostgresPassword: pulumi.ToSecret(pulumi.String(st.Credentials.Postgres.Password)).(pulumi.StringOutput),
 			RedisPassword:    pulumi.ToSecret(pulumi.String(st.Credentials.Redis.Password)).(pulumi.StringOutput),
-			ConnectionLimit:  spec.ConnectionLimit,
-			Quota:            spec.Quota,
+			ConnectionLimit:  eff.ConnectionLimit,
+			RoleSettings:     eff.Limits.RoleSettings(),
+			Quota:            eff.Quota,
 			Flags:            spec.Flags,
 			Workload:         spec.Workload,
 			Suspended:        st.Status == tenantspec.StatusSuspended,
 			MovingTier:       st.Moving,
 		}
+		st.Rotation.Apply(args)
 		c, err := tenant.NewTenantStack(ctx, spec.Name, args)
 		if err != nil {
 			return err
@@ -107,6 +113,13 @@ func Program(st State, p *Platform) pulumi.RunFunc {
 		ctx.Export("status", pulumi.String(string(st.Status)))
 		if st.Moving != "" {
 			ctx.Export("moving", pulumi.String(string(st.Moving)))
+		}
+		if st.Rotation != nil {
+			rot, err := toPlain(st.Rotation)
+			if err != nil {
+				return err
+			}
+			ctx.Export("rotation", pulumi.ToSecret(pulumi.Any(rot)))
 		}
 		ctx.Export("created", pulumi.String(st.Created.Format("2006-01-02T15:04:05Z07:00")))
 		ctx.Export("credentials", pulumi.ToSecret(CredentialsOutput(c, spec, p, st.Credentials)))
@@ -147,4 +160,9 @@ func toPlain(v any) (map[string]any, error) {
 	}
 	var m map[string]any
 	return m, json.Unmarshal(b, &m)
+}
+
+// secretString is v as a secret input.
+func secretString(v string) pulumi.StringInput {
+	return pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput)
 }

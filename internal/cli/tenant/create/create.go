@@ -56,6 +56,7 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 		host     string
 		replicas int
 		connLim  int
+		limits   []string
 	)
 	cmd := &cobra.Command{
 		Use:   "create NAME",
@@ -70,15 +71,30 @@ Running create again after an interruption completes the tenant.
 Tiers, from the least to the most isolated:
   shared    rows in the platform's shared tables, separated by row-level security
   schema    a schema of its own in the platform database
-  database  a database of its own`,
+  database  a database of its own
+
+A plan (--plan basic|standard|premium) names a tier and limits that the
+services enforce: each login role's CONNECTION LIMIT, statement_timeout,
+idle_in_transaction_session_timeout, work_mem and temp_file_limit
+(ALTER ROLE ... SET), and the namespace's quota. --tier, --connection-limit,
+--limit and --quota override one value each.`,
 		Example: `  tenantctl create acme
   tenantctl create acme --tier schema --quota cpu=2,memory=4Gi,pods=20
+  tenantctl create acme --plan basic --limit statement_timeout=2s
   tenantctl create acme --image nginx:1.27 --replicas 2 --host acme.example.com --verify
   tenantctl create acme -o json`,
 		Args: shared.ExactlyOneName,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Spec.Name = args[0]
-			if err := shared.ValidateTier(opts.Spec.Tier); err != nil {
+			if err := shared.ValidatePlan(opts.Spec.Plan); err != nil {
+				return err
+			}
+			if opts.Spec.Plan != "" && !cmd.Flags().Changed("tier") {
+				opts.Spec.Tier = "" // the plan's
+			} else if err := shared.ValidateTier(opts.Spec.Tier); err != nil {
+				return err
+			}
+			if err := shared.ApplyLimits(&opts.Spec, limits); err != nil {
 				return err
 			}
 			q, err := shared.ParseQuota(quota)
@@ -93,7 +109,9 @@ Tiers, from the least to the most isolated:
 			if changed("connection-limit") && connLim < 1 {
 				return cmdutil.Usagef("--connection-limit is %d; use at least 1, or leave it out for the default", connLim)
 			}
-			opts.Spec.ConnectionLimit = connLim
+			if changed("connection-limit") {
+				opts.Spec.ConnectionLimit = connLim
+			}
 			switch {
 			case changed("image"):
 				if err := shared.ValidateImage(image); err != nil {
@@ -121,6 +139,8 @@ Tiers, from the least to the most isolated:
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Spec.Tier, "tier", "shared", "isolation tier: shared, schema or database")
+	fl.StringVar(&opts.Spec.Plan, "plan", "", shared.PlanHelp)
+	fl.StringArrayVar(&limits, "limit", nil, shared.LimitHelp)
 	fl.StringArrayVar(&quota, "quota", nil, "namespace quota as key=value pairs: "+quotaHelp)
 	fl.StringArrayVar(&flags, "flag", nil, "feature flag as key=value (repeatable)")
 	fl.StringVar(&image, "image", "", "container image of the tenant's workload (none by default)")

@@ -99,7 +99,12 @@ func details(t *fleet.Tenant) [][]string {
 			rows = append(rows, []string{k, v})
 		}
 	}
+	addStr("plan", t.Plan)
 	addInt("connection_limit", t.ConnectionLimit)
+	addStr("limits.statement_timeout", t.Limits.StatementTimeout)
+	addStr("limits.idle_in_transaction_session_timeout", t.Limits.IdleInTransactionTimeout)
+	addStr("limits.work_mem", t.Limits.WorkMem)
+	addStr("limits.temp_file_limit", t.Limits.TempFileLimit)
 	addStr("quota.cpu", t.Quota.CPU)
 	addStr("quota.memory", t.Quota.Memory)
 	addInt("quota.pods", t.Quota.Pods)
@@ -114,6 +119,23 @@ func details(t *fleet.Tenant) [][]string {
 		addInt("workload.replicas", w.Replicas)
 		addStr("workload.host", w.Host)
 		addInt("workload.port", w.Port)
+	}
+	if r := t.Rotation; r != nil {
+		addStr("rotation.postgres_user", r.PostgresUser)
+		if !r.PostgresRotated.IsZero() {
+			addStr("rotation.postgres_rotated", shared.FormatTime(r.PostgresRotated))
+		}
+		if !r.RedisRotated.IsZero() {
+			addStr("rotation.redis_rotated", shared.FormatTime(r.RedisRotated))
+		}
+		addStr("rotation.phase", r.Phase)
+		if r.Phase != "" {
+			revoke := "on \"tenantctl rotate " + t.Name + " --finish\""
+			if !r.RevokeAfter.IsZero() {
+				revoke = shared.FormatTime(r.RevokeAfter)
+			}
+			addStr("rotation.revoke_after", revoke)
+		}
 	}
 	return rows
 }

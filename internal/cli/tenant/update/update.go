@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/tenantstack/tenantstack/internal/cli/tenant/shared"
 	"github.com/tenantstack/tenantstack/internal/fleet"
 	"github.com/tenantstack/tenantstack/internal/output"
+	"github.com/tenantstack/tenantstack/internal/tenantspec"
 )
 
 // Updater is what update needs of the fleet. *fleet.Service implements it.
@@ -41,6 +43,11 @@ type UpdateOptions struct {
 	Replicas        int
 	Host            string
 	ConnectionLimit int
+	// Plan switches the tenant to another plan: its limits replace the
+	// connection limit and per-role limits the tenant had (Limits and
+	// ConnectionLimit given with it are applied on top).
+	Plan   string
+	Limits []string
 	// Reconcile asks for no change of spec: the tenant's stack is run
 	// again, so that it gets what a newer tenantstack adds.
 	Reconcile bool
@@ -62,6 +69,7 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 		},
 	}
 	var quota, flags []string
+	fl0 := &opts.Limits
 	cmd := &cobra.Command{
 		Use:   "update NAME",
 		Short: "Change a tenant's quota, flags, workload or connection limit",
@@ -82,7 +90,7 @@ upgrading tenantstack it gives an existing tenant what the new version adds
 			opts.Name = args[0]
 			fl := cmd.Flags()
 			if !slices.ContainsFunc(changeFlags, fl.Changed) {
-				return cmdutil.Usagef("nothing to update; pass at least one of --quota, --flag, --image, --replicas, --host, --connection-limit, or --reconcile to run the tenant's stack again as it is")
+				return cmdutil.Usagef("nothing to update; pass at least one of --plan, --limit, --quota, --flag, --image, --replicas, --host, --connection-limit, or --reconcile to run the tenant's stack again as it is")
 			}
 			if fl.Changed("tier") {
 				if err := shared.ValidateTier(opts.Tier); err != nil {
@@ -109,6 +117,12 @@ upgrading tenantstack it gives an existing tenant what the new version adds
 					return &cmdutil.UsageError{Err: fmt.Errorf("--host: %w", err)}
 				}
 			}
+			if err := shared.ValidatePlan(opts.Plan); err != nil {
+				return err
+			}
+			if err := shared.ApplyLimits(&fleet.Spec{}, opts.Limits); err != nil {
+				return err
+			}
 			if fl.Changed("connection-limit") && opts.ConnectionLimit < 1 {
 				return cmdutil.Usagef("--connection-limit is %d; use at least 1", opts.ConnectionLimit)
 			}
@@ -127,6 +141,8 @@ upgrading tenantstack it gives an existing tenant what the new version adds
 	fl.IntVar(&opts.Replicas, "replicas", 0, "new number of workload replicas")
 	fl.StringVar(&opts.Host, "host", "", "new host name the workload is served on")
 	fl.IntVar(&opts.ConnectionLimit, "connection-limit", 0, "new limit on the tenant's PostgreSQL connections")
+	fl.StringVar(&opts.Plan, "plan", "", "switch to another plan (basic, standard, premium): its connection limit and per-role limits replace the tenant's; the tier stays")
+	fl.StringArrayVar(fl0, "limit", nil, shared.LimitHelp)
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "show what would change (a Pulumi preview, policy checks included); change nothing")
 	fl.BoolVar(&opts.Reconcile, "reconcile", false, "change nothing of the spec; refresh and run the tenant's stack again (puts back changes made by hand; gives what a newer tenantstack adds)")
 	_ = cmd.RegisterFlagCompletionFunc("tier", cobra.FixedCompletions(shared.Tiers(), cobra.ShellCompDirectiveNoFileComp))
@@ -134,7 +150,7 @@ upgrading tenantstack it gives an existing tenant what the new version adds
 }
 
 // changeFlags are the flags that ask for a change; the global ones do not.
-var changeFlags = []string{"tier", "quota", "flag", "image", "replicas", "host", "connection-limit", "reconcile"}
+var changeFlags = []string{"tier", "quota", "flag", "image", "replicas", "host", "connection-limit", "plan", "limit", "reconcile"}
 
 func updateRun(ctx context.Context, opts *UpdateOptions) error {
 	svc, err := opts.Service()
@@ -161,7 +177,19 @@ func updateRun(ctx context.Context, opts *UpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	return shared.PrintTenant(shared.Printer(opts.IO, opts.Format), t)
+	if err := shared.PrintTenant(shared.Printer(opts.IO, opts.Format), t); err != nil {
+		return err
+	}
+	if p, err := tenantspec.LookupPlan(spec.Plan); err == nil && opts.Plan != "" && string(p.Tier) != spec.Tier {
+		fmt.Fprintf(opts.IO.ErrOut, "Plan %s is on the %s tier; tenant %q stays on %s (move it with \"tenantctl move %s --tier %s\").\n",
+			p.Name, p.Tier, spec.Name, spec.Tier, spec.Name, p.Tier)
+	}
+	if later := tenantspec.SessionLimits(cur.Spec.Effective(), spec.Effective()); len(later) > 0 {
+		fmt.Fprintf(opts.IO.ErrOut, "The connection limit and quota apply now; %s apply to sessions that start from now: "+
+			"open sessions keep their values until they reconnect (PgBouncer recycles idle server connections after its server_idle_timeout).\n",
+			strings.Join(later, ", "))
+	}
+	return nil
 }
 
 // merge returns cur changed by what opts ask for. It never modifies cur.
@@ -203,6 +231,12 @@ func merge(cur fleet.Spec, opts *UpdateOptions) (fleet.Spec, error) {
 			w.Host = opts.Host
 		}
 		spec.Workload = &w
+	}
+	if opts.Plan != "" {
+		spec.Plan, spec.ConnectionLimit, spec.Limits = opts.Plan, 0, tenantspec.Limits{}
+	}
+	if err := shared.ApplyLimits(&spec, opts.Limits); err != nil {
+		return fleet.Spec{}, err
 	}
 	if opts.ConnectionLimit != 0 {
 		spec.ConnectionLimit = opts.ConnectionLimit

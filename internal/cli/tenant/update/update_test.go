@@ -31,7 +31,7 @@ func TestNewCmdUpdate(t *testing.T) {
 			want: UpdateOptions{Name: "acme", Image: "app:2", Replicas: 3, Host: "a.example.com", ConnectionLimit: 40},
 		},
 		{name: "a known tier is compared later", args: []string{"acme", "--tier", "schema"}, want: UpdateOptions{Name: "acme", Tier: "schema"}},
-		{name: "nothing to update", args: []string{"acme"}, wantErr: "nothing to update; pass at least one of --quota"},
+		{name: "nothing to update", args: []string{"acme"}, wantErr: "nothing to update; pass at least one of --plan"},
 		{name: "reconcile changes nothing of the spec", args: []string{"acme", "--reconcile"}, want: UpdateOptions{Name: "acme", Reconcile: true}},
 		{name: "bad name", args: []string{"ACME", "--quota", "cpu=4"}, wantErr: `use "acme" instead`},
 		{name: "reserved name", args: []string{"platform", "--quota", "cpu=4"}, wantErr: "is reserved"},
