@@ -57,6 +57,9 @@ password_encryption = 'scram-sha-256'
 max_connections = 300
 shared_buffers = 32MB
 max_wal_size = 256MB
+# Per-role statement counts and times for "tenantctl usage".
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = top
 # Crash recovery syncs the data directory: one syncfs is much faster than
 # an fsync per file.
 recovery_init_sync_method = syncfs

@@ -16,6 +16,8 @@ const (
 	MetricConnectionLimit = "tenantstack_tenant_postgres_connection_limit"
 	MetricRedisKeys       = "tenantstack_tenant_redis_keys"
 	MetricRedisMemory     = "tenantstack_tenant_redis_memory_bytes"
+	MetricStatements      = "tenantstack_tenant_postgres_statements"
+	MetricExecSeconds     = "tenantstack_tenant_postgres_exec_seconds"
 	MetricQuotaUsed       = "tenantstack_tenant_quota_used"
 	MetricQuotaHard       = "tenantstack_tenant_quota_hard"
 )
@@ -46,6 +48,10 @@ func WritePrometheus(w io.Writer, reps []Report) error {
 	family(MetricConnectionLimit, "CONNECTION LIMIT of each of the tenant's login roles (its plan's).", one(func(r Report) float64 { return float64(r.Postgres.ConnectionLimit) }))
 	family(MetricRedisKeys, "Redis keys under the tenant's prefix.", one(func(r Report) float64 { return float64(r.Redis.Keys) }))
 	family(MetricRedisMemory, "MEMORY USAGE of the Redis keys under the tenant's prefix.", one(func(r Report) float64 { return float64(r.Redis.MemoryBytes) }))
+	if len(reps) > 0 && reps[0].Postgres.Statements != nil {
+		family(MetricStatements, "Statements the tenant's login roles ran (pg_stat_statements, since its reset).", one(func(r Report) float64 { return float64(deref(r.Postgres.Statements)) }))
+		family(MetricExecSeconds, "Total execution time of the tenant's statements in seconds (pg_stat_statements).", one(func(r Report) float64 { return derefF(r.Postgres.ExecSeconds) }))
+	}
 	quota := func(used bool) func(r Report) []sample {
 		return func(r Report) []sample {
 			out := make([]sample, 0, len(r.Kubernetes))
@@ -71,4 +77,18 @@ type sample struct {
 
 func escapeLabel(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func derefF(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

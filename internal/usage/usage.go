@@ -58,6 +58,11 @@ type PostgresUsage struct {
 	Rows            int64 `json:"rows"`
 	Connections     int   `json:"connections"`
 	ConnectionLimit int   `json:"connection_limit"`
+	// Statements and ExecSeconds are the statements the tenant's login
+	// roles ran and their total execution time, from pg_stat_statements
+	// since its last reset; nil when the server does not load it.
+	Statements  *int64   `json:"statements"`
+	ExecSeconds *float64 `json:"exec_seconds"`
 }
 
 // RedisUsage is the keys under a tenant's prefix and their memory.
@@ -151,8 +156,21 @@ func measurePostgres(ctx context.Context, a Admin, targets []Target, reps []Repo
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	stmts, err := statementsByRole(ctx, conn)
+	if err != nil {
+		return err
+	}
 	index := map[string]int{}
 	for i, t := range targets {
+		if stmts != nil {
+			var calls int64
+			var secs float64
+			for _, r := range t.Roles {
+				calls += stmts[r].calls
+				secs += stmts[r].seconds
+			}
+			reps[i].Postgres.Statements, reps[i].Postgres.ExecSeconds = &calls, &secs
+		}
 		if reps[i].Postgres.ConnectionLimit == 0 && len(t.Roles) > 0 {
 			reps[i].Postgres.ConnectionLimit = limits[t.Roles[0]]
 		}
@@ -367,4 +385,41 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+type roleStatements struct {
+	calls   int64
+	seconds float64
+}
+
+// statementsByRole sums pg_stat_statements per role, over every database;
+// nil when the server does not load the module. The view needs the
+// extension in the database it is read from: it is made there once.
+func statementsByRole(ctx context.Context, conn *pgx.Conn) (map[string]roleStatements, error) {
+	var loaded bool
+	if err := conn.QueryRow(ctx, `SELECT 'pg_stat_statements' = ANY (string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ','))`).Scan(&loaded); err != nil {
+		return nil, err
+	}
+	if !loaded {
+		return nil, nil
+	}
+	if _, err := conn.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pg_stat_statements`); err != nil {
+		return nil, fmt.Errorf("enabling pg_stat_statements: %w", err)
+	}
+	rows, err := conn.Query(ctx, `SELECT r.rolname::text, sum(s.calls)::bigint, sum(s.total_exec_time) / 1000
+		FROM pg_stat_statements s JOIN pg_catalog.pg_roles r ON r.oid = s.userid
+		WHERE r.rolname LIKE 'tenant\_%' GROUP BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("reading pg_stat_statements: %w", err)
+	}
+	out := map[string]roleStatements{}
+	for rows.Next() {
+		var r string
+		var s roleStatements
+		if err := rows.Scan(&r, &s.calls, &s.seconds); err != nil {
+			return nil, err
+		}
+		out[r] = s
+	}
+	return out, rows.Err()
 }

@@ -269,6 +269,12 @@ func TestPlanLimits(t *testing.T) {
 		if q.Postgres.Rows < 7 || q.Postgres.Bytes < 8192 || q.Redis.Keys != 2 {
 			t.Errorf("%s: %+v; want at least its 7 accounts in its schema's relations and 2 keys", quiet, q)
 		}
+		// The local platform loads pg_stat_statements: the tenants' own
+		// statements are counted per login role.
+		if n.Postgres.Statements == nil || *n.Postgres.Statements == 0 || q.Postgres.Statements == nil || *q.Postgres.Statements == 0 ||
+			n.Postgres.ExecSeconds == nil || *n.Postgres.ExecSeconds <= 0 {
+			t.Errorf("statements %v/%v, exec time %v; want each tenant's statements counted", n.Postgres.Statements, q.Postgres.Statements, n.Postgres.ExecSeconds)
+		}
 		if n.Postgres.ConnectionLimit != 3 || q.Postgres.ConnectionLimit != 20 {
 			t.Errorf("connection limits %d and %d; want the plans' 3 and 20", n.Postgres.ConnectionLimit, q.Postgres.ConnectionLimit)
 		}

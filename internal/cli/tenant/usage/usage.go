@@ -52,7 +52,8 @@ func NewCmdUsage(f *cmdutil.Factory, runF func(*UsageOptions) error) *cobra.Comm
 name) uses: PostgreSQL bytes and rows on its tier (shared tier: its own rows
 of each shared table, measured; schema tier: its schema's relations; database
 tier: its database), its open connections against its connection limit,
-Redis keys and memory under its key prefix (SCAN and MEMORY USAGE), and its
+the statements its login roles ran and their execution time
+(pg_stat_statements, when the server loads it; "-" otherwise), Redis keys and memory under its key prefix (SCAN and MEMORY USAGE), and its
 namespace's quota used against hard.
 
 -o prometheus writes Prometheus exposition text, one gauge per measure with
@@ -78,7 +79,7 @@ job; -o csv writes one row per tenant.`,
 	}
 }
 
-var header = []string{"TENANT", "TIER", "PG_BYTES", "PG_ROWS", "CONNECTIONS", "REDIS_KEYS", "REDIS_BYTES", "QUOTA"}
+var header = []string{"TENANT", "TIER", "PG_BYTES", "PG_ROWS", "CONNECTIONS", "STATEMENTS", "EXEC_SECONDS", "REDIS_KEYS", "REDIS_BYTES", "QUOTA"}
 
 func usageRun(ctx context.Context, opts *UsageOptions) error {
 	svc, err := opts.Service()
@@ -99,8 +100,23 @@ func usageRun(ctx context.Context, opts *UsageOptions) error {
 			q = append(q, u.Resource+"="+u.Used+"/"+u.Hard)
 		}
 		rows = append(rows, []string{r.Tenant, r.Tier, strconv.FormatInt(r.Postgres.Bytes, 10), strconv.FormatInt(r.Postgres.Rows, 10),
-			fmt.Sprintf("%d/%d", r.Postgres.Connections, r.Postgres.ConnectionLimit),
+			fmt.Sprintf("%d/%d", r.Postgres.Connections, r.Postgres.ConnectionLimit), statementsCell(r.Postgres.Statements), secondsCell(r.Postgres.ExecSeconds),
 			strconv.FormatInt(r.Redis.Keys, 10), strconv.FormatInt(r.Redis.MemoryBytes, 10), shared.OrDash(strings.Join(q, ","))})
 	}
 	return shared.Printer(opts.IO, opts.Format).Print(reps, header, rows)
+}
+
+// statementsCell is a count, or "-" when pg_stat_statements is not loaded.
+func statementsCell(n *int64) string {
+	if n == nil {
+		return "-"
+	}
+	return strconv.FormatInt(*n, 10)
+}
+
+func secondsCell(s *float64) string {
+	if s == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*s, 'f', 3, 64)
 }

@@ -42,16 +42,17 @@ type fakeMeter struct{ reps []usage.Report }
 func (f fakeMeter) Usage(context.Context, []string) ([]usage.Report, error) { return f.reps, nil }
 
 func TestUsageRunFormats(t *testing.T) {
+	calls, secs := int64(42), 1.5
 	reps := []usage.Report{{Tenant: "acme", Tier: "shared",
-		Postgres:   usage.PostgresUsage{Bytes: 360, Rows: 5, Connections: 1, ConnectionLimit: 10},
+		Postgres:   usage.PostgresUsage{Bytes: 360, Rows: 5, Connections: 1, ConnectionLimit: 10, Statements: &calls, ExecSeconds: &secs},
 		Redis:      usage.RedisUsage{Keys: 3, MemoryBytes: 504},
 		Kubernetes: []usage.QuotaUsage{{Resource: "pods", Used: "1", Hard: "10", UsedN: 1, HardN: 10}}}}
 	for _, tc := range []struct {
 		format output.Format
 		want   string
 	}{
-		{output.Table, "acme\tshared\t360\t5\t1/10\t3\t504\tpods=1/10\n"},
-		{output.CSV, "TENANT,TIER,PG_BYTES,PG_ROWS,CONNECTIONS,REDIS_KEYS,REDIS_BYTES,QUOTA\nacme,shared,360,5,1/10,3,504,pods=1/10\n"},
+		{output.Table, "acme\tshared\t360\t5\t1/10\t42\t1.500\t3\t504\tpods=1/10\n"},
+		{output.CSV, "TENANT,TIER,PG_BYTES,PG_ROWS,CONNECTIONS,STATEMENTS,EXEC_SECONDS,REDIS_KEYS,REDIS_BYTES,QUOTA\nacme,shared,360,5,1/10,42,1.500,3,504,pods=1/10\n"},
 	} {
 		t.Run(string(tc.format), func(t *testing.T) {
 			s := tenanttest.NewStreams("", false)
@@ -66,6 +67,9 @@ func TestUsageRunFormats(t *testing.T) {
 	s := tenanttest.NewStreams("", false)
 	if err := usageRun(context.Background(), &UsageOptions{IO: s.IOStreams, Format: output.Prometheus, Service: func() (Meter, error) { return fakeMeter{reps}, nil }}); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(s.OutBuf.String(), `tenantstack_tenant_postgres_statements{tenant="acme",tier="shared"} 42`) {
+		t.Errorf("the exposition lacks the statements:\n%s", s.OutBuf.String())
 	}
 	if !strings.Contains(s.OutBuf.String(), `tenantstack_tenant_redis_keys{tenant="acme",tier="shared"} 3`) {
 		t.Errorf("prometheus output:\n%s", s.OutBuf.String())
