@@ -16,27 +16,9 @@ import (
 // anything changes. Up to parallel tenants are worked on at once; each has
 // its own stack, so they share no lock.
 func (s *Service) Apply(ctx context.Context, file FleetFile, prune bool, parallel int, progress io.Writer) (*ApplyReport, error) {
-	if parallel < 1 {
-		return nil, fmt.Errorf("%w: --parallel must be at least 1", ErrInvalid)
-	}
-	seen := map[string]bool{}
-	for i := range file.Tenants {
-		if err := ValidateSpec(&file.Tenants[i]); err != nil {
-			return nil, fmt.Errorf("tenant %d of the fleet file: %w", i+1, err)
-		}
-		n := file.Tenants[i].Name
-		if seen[n] {
-			return nil, fmt.Errorf("%w: tenant %q is listed twice in the fleet file", ErrInvalid, n)
-		}
-		seen[n] = true
-	}
-	existing, err := s.List(ctx)
+	seen, existing, have, err := s.fleetState(ctx, file, parallel)
 	if err != nil {
 		return nil, err
-	}
-	have := map[string]Tenant{}
-	for _, t := range existing {
-		have[t.Name] = t
 	}
 
 	rep := &ApplyReport{Created: []string{}, Updated: []string{}, Deleted: []string{}, Unchanged: []string{}, Failed: map[string]string{}}
@@ -106,4 +88,33 @@ func run(jobs []func(), n int) {
 		}()
 	}
 	wg.Wait()
+}
+
+// fleetState validates file and parallel as Apply and PlanApply take them,
+// and returns the names the file lists, the fleet's tenants, and those by
+// name. Nothing is changed.
+func (s *Service) fleetState(ctx context.Context, file FleetFile, parallel int) (map[string]bool, []Tenant, map[string]Tenant, error) {
+	if parallel < 1 {
+		return nil, nil, nil, fmt.Errorf("%w: --parallel must be at least 1", ErrInvalid)
+	}
+	seen := map[string]bool{}
+	for i := range file.Tenants {
+		if err := ValidateSpec(&file.Tenants[i]); err != nil {
+			return nil, nil, nil, fmt.Errorf("tenant %d of the fleet file: %w", i+1, err)
+		}
+		n := file.Tenants[i].Name
+		if seen[n] {
+			return nil, nil, nil, fmt.Errorf("%w: tenant %q is listed twice in the fleet file", ErrInvalid, n)
+		}
+		seen[n] = true
+	}
+	existing, err := s.List(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	have := map[string]Tenant{}
+	for _, t := range existing {
+		have[t.Name] = t
+	}
+	return seen, existing, have, nil
 }

@@ -257,27 +257,9 @@ func (s *Service) PlanDelete(ctx context.Context, name string, progress io.Write
 // the fleet names, in name order. A tenant that cannot be planned has its
 // Error set; the others are planned all the same.
 func (s *Service) PlanApply(ctx context.Context, file FleetFile, prune bool, parallel int, progress io.Writer) ([]Plan, error) {
-	if parallel < 1 {
-		return nil, fmt.Errorf("%w: --parallel must be at least 1", ErrInvalid)
-	}
-	seen := map[string]bool{}
-	for i := range file.Tenants {
-		if err := ValidateSpec(&file.Tenants[i]); err != nil {
-			return nil, fmt.Errorf("tenant %d of the fleet file: %w", i+1, err)
-		}
-		n := file.Tenants[i].Name
-		if seen[n] {
-			return nil, fmt.Errorf("%w: tenant %q is listed twice in the fleet file", ErrInvalid, n)
-		}
-		seen[n] = true
-	}
-	existing, err := s.List(ctx)
+	seen, existing, have, err := s.fleetState(ctx, file, parallel)
 	if err != nil {
 		return nil, err
-	}
-	have := map[string]Tenant{}
-	for _, t := range existing {
-		have[t.Name] = t
 	}
 	var mu sync.Mutex
 	var plans []Plan

@@ -99,26 +99,15 @@ Prints one NAME ACTION DETAIL row per tenant; fails if any tenant failed.`,
 		},
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.File == "" {
-				return cmdutil.Usagef("no fleet file; give one with -f FILE (YAML or JSON), or -f - for stdin")
-			}
-			if opts.Parallel < 1 {
-				return cmdutil.Usagef("--parallel is %d; use at least 1", opts.Parallel)
-			}
-			if opts.Prune && !opts.Yes && !opts.DryRun && !opts.IO.InTerminal {
+			if opts.File != "" && opts.Prune && !opts.Yes && !opts.DryRun && !opts.IO.InTerminal {
 				return cmdutil.Usagef("refusing to --prune without confirmation: stdin is not a terminal; pass --yes to delete every tenant %s does not list, with all its data", opts.File)
 			}
-			ff, err := readFleetFile(opts.IO.In, opts.File)
-			if err != nil {
+			if err := loadFleet(opts); err != nil {
 				return err
 			}
-			if err := validateFleet(ff, opts.File); err != nil {
-				return err
-			}
-			if opts.Prune && len(ff.Tenants) == 0 {
+			if opts.Prune && len(opts.Fleet.Tenants) == 0 {
 				return cmdutil.Usagef("%s lists no tenants, so --prune would delete every tenant; list the tenants to keep, or use \"tenantctl delete NAME\"", opts.File)
 			}
-			opts.Fleet = ff
 			opts.Format = f.Format()
 			if runF != nil {
 				return runF(opts)
@@ -134,6 +123,26 @@ Prints one NAME ACTION DETAIL row per tenant; fails if any tenant failed.`,
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "show what would change for each tenant (Pulumi previews); change nothing (see also tenantctl diff)")
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	return cmd
+}
+
+// loadFleet checks -f and --parallel, then reads and validates the fleet
+// file into opts.Fleet, as apply and diff take it.
+func loadFleet(opts *ApplyOptions) error {
+	if opts.File == "" {
+		return cmdutil.Usagef("no fleet file; give one with -f FILE (YAML or JSON), or -f - for stdin")
+	}
+	if opts.Parallel < 1 {
+		return cmdutil.Usagef("--parallel is %d; use at least 1", opts.Parallel)
+	}
+	ff, err := readFleetFile(opts.IO.In, opts.File)
+	if err != nil {
+		return err
+	}
+	if err := validateFleet(ff, opts.File); err != nil {
+		return err
+	}
+	opts.Fleet = ff
+	return nil
 }
 
 // readFleetFile reads and decodes path ("-" for in). Unknown keys are

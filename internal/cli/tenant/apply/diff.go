@@ -47,20 +47,9 @@ Exits 1 when a tenant cannot be planned (the report says why), 0 otherwise.`,
 		},
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.File == "" {
-				return cmdutil.Usagef("no fleet file; give one with -f FILE (YAML or JSON), or -f - for stdin")
-			}
-			if opts.Parallel < 1 {
-				return cmdutil.Usagef("--parallel is %d; use at least 1", opts.Parallel)
-			}
-			ff, err := readFleetFile(opts.IO.In, opts.File)
-			if err != nil {
+			if err := loadFleet(opts); err != nil {
 				return err
 			}
-			if err := validateFleet(ff, opts.File); err != nil {
-				return err
-			}
-			opts.Fleet = ff
 			opts.Format = f.Format()
 			if runF != nil {
 				return runF(opts)
